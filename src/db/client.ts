@@ -1,0 +1,111 @@
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import type { ExtractTablesWithRelations } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
+import * as schema from "./schema";
+
+export type Schema = typeof schema;
+/** A Drizzle database handle; the same type for PGlite and postgres.js. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+/** A transaction (or savepoint) handle. */
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+/** What repositories accept: they never open transactions themselves. */
+export type DbOrTx = Db | Tx;
+
+/** An open database with its lifecycle. */
+export interface Database {
+  db: Db;
+  kind: "pglite" | "postgres";
+  /** Applies the committed `drizzle/` migrations; safe to call from several processes at once. */
+  migrate(): Promise<void>;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** PostgreSQL URL; when absent an embedded PGlite database is used. */
+  databaseUrl?: string;
+  /** PGlite data directory, or `memory://`. */
+  pgliteDir: string;
+  /** postgres.js pool size. */
+  poolMax: number;
+}
+
+/** Locates the committed `drizzle/` folder whether running from `src/` or `dist/src/`. */
+export function findMigrationsFolder(start = __dirname): string {
+  let dir = start;
+  for (;;) {
+    const candidate = path.join(dir, "drizzle");
+    if (existsSync(path.join(candidate, "meta", "_journal.json"))) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`drizzle/ migrations not found above ${start}`);
+    dir = parent;
+  }
+}
+
+// Arbitrary constant shared by every Slotwise process: serialises concurrent migrators.
+const MIGRATION_LOCK_KEY = 7_345_120_001;
+
+/**
+ * Opens PostgreSQL (postgres.js) when `databaseUrl` is set, embedded PGlite otherwise.
+ * Driver modules are loaded lazily so a PostgreSQL deployment never loads the WASM build.
+ */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  const migrationsFolder = findMigrationsFolder();
+  if (options.databaseUrl) {
+    const { default: postgres } = await import("postgres");
+    const { drizzle } = await import("drizzle-orm/postgres-js");
+    const { migrate } = await import("drizzle-orm/postgres-js/migrator");
+    const client = postgres(options.databaseUrl, {
+      max: options.poolMax,
+      onnotice: () => undefined,
+      // Keep timestamps as Date in UTC; never depend on the server's TimeZone.
+      connection: { TimeZone: "UTC", application_name: "slotwise" },
+    });
+    const db = drizzle(client, { schema }) as unknown as Db;
+    return {
+      db,
+      kind: "postgres",
+      async migrate() {
+        const lock = await client.reserve();
+        try {
+          await lock`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+          await migrate(drizzle(client, { schema }), { migrationsFolder });
+        } finally {
+          await lock`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => undefined);
+          lock.release();
+        }
+      },
+      async ping() {
+        await client`select 1`;
+      },
+      async close() {
+        await client.end({ timeout: 5 });
+      },
+    };
+  }
+
+  const { PGlite } = await import("@electric-sql/pglite");
+  const { btree_gist } = await import("@electric-sql/pglite/contrib/btree_gist");
+  const { drizzle } = await import("drizzle-orm/pglite");
+  const { migrate } = await import("drizzle-orm/pglite/migrator");
+  const dataDir = options.pgliteDir;
+  if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
+  const client = await PGlite.create(dataDir, { extensions: { btree_gist } });
+  await client.exec("set time zone 'UTC'");
+  const db = drizzle(client, { schema }) as unknown as Db;
+  return {
+    db,
+    kind: "pglite",
+    async migrate() {
+      await migrate(drizzle(client, { schema }), { migrationsFolder });
+    },
+    async ping() {
+      await client.query("select 1");
+    },
+    async close() {
+      await client.close();
+    },
+  };
+}

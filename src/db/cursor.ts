@@ -1,0 +1,55 @@
+import { BadInputError } from "../domain/errors";
+
+/** A keyset position: the sort key (creation instant, UTC) and the id that breaks ties. */
+export interface KeysetPosition {
+  createdAt: Date;
+  id: string;
+}
+
+/** Encodes a position as an opaque base64url cursor. */
+export function encodeCursor(p: KeysetPosition): string {
+  return Buffer.from(JSON.stringify([p.createdAt.toISOString(), p.id])).toString("base64url");
+}
+
+/**
+ * Decodes a cursor produced by {@link encodeCursor}.
+ * @throws BadInputError when the cursor is not one of ours.
+ */
+export function decodeCursor(cursor: string, field = "after"): KeysetPosition {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === "string" && typeof parsed[1] === "string") {
+      const createdAt = new Date(parsed[0]);
+      if (!Number.isNaN(createdAt.getTime()) && /^[0-9a-f-]{36}$/.test(parsed[1])) return { createdAt, id: parsed[1] };
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new BadInputError(`${field} is not a valid cursor`, field);
+}
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+/**
+ * Validates a page size (`first`): 1..100, default 20.
+ * @throws BadInputError outside that range.
+ */
+export function parsePageSize(first: number | null | undefined): number {
+  if (first === null || first === undefined) return DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
+    throw new BadInputError(`first must be between 1 and ${MAX_PAGE_SIZE}`, "first");
+  }
+  return first;
+}
+
+/** One page of a keyset-paginated list. */
+export interface Page<T> {
+  items: T[];
+  hasNextPage: boolean;
+}
+
+/** Trims a `limit + 1` fetch into a page. */
+export function toPage<T>(rows: T[], limit: number): Page<T> {
+  return { items: rows.slice(0, limit), hasNextPage: rows.length > limit };
+}

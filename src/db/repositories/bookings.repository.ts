@@ -1,0 +1,105 @@
+import { and, asc, desc, eq, inArray, lt, or } from "drizzle-orm";
+import type { DbOrTx } from "../client";
+import { toPage, type KeysetPosition, type Page } from "../cursor";
+import { bookingStatusChanges, bookings, type BookingRow, type BookingStatusChangeRow } from "../schema";
+
+export type BookingStatus = BookingRow["status"];
+
+export async function insertBooking(
+  db: DbOrTx,
+  values: {
+    slotId: string;
+    providerId: string;
+    customerId: string;
+    status: BookingStatus;
+    holdExpiresAt: Date | null;
+    idempotencyKey: string | null;
+    createdAt: Date;
+    updatedAt: Date;
+  },
+): Promise<BookingRow> {
+  const [row] = await db.insert(bookings).values(values).returning();
+  return row!;
+}
+
+/** Reads a booking; `forUpdate` locks the row until the transaction ends. */
+export async function findBookingById(db: DbOrTx, id: string, opts: { forUpdate?: boolean } = {}): Promise<BookingRow | undefined> {
+  const q = db.select().from(bookings).where(eq(bookings.id, id)).limit(1);
+  const [row] = opts.forUpdate ? await q.for("update") : await q;
+  return row;
+}
+
+export async function findBookingsByIds(db: DbOrTx, ids: readonly string[]): Promise<BookingRow[]> {
+  if (ids.length === 0) return [];
+  return db.select().from(bookings).where(inArray(bookings.id, [...ids]));
+}
+
+export async function findBookingByIdempotencyKey(db: DbOrTx, customerId: string, key: string): Promise<BookingRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(bookings)
+    .where(and(eq(bookings.customerId, customerId), eq(bookings.idempotencyKey, key)))
+    .limit(1);
+  return row;
+}
+
+/**
+ * Moves a booking from `from` to `to`, only if it is still in `from` (optimistic guard
+ * on top of the row lock). Clears the hold when leaving PENDING.
+ */
+export async function updateBookingStatus(
+  db: DbOrTx,
+  id: string,
+  from: BookingStatus,
+  values: { status: BookingStatus; reason: string | null; updatedAt: Date },
+): Promise<BookingRow | undefined> {
+  const [row] = await db
+    .update(bookings)
+    .set({ ...values, holdExpiresAt: values.status === "PENDING" ? undefined : null })
+    .where(and(eq(bookings.id, id), eq(bookings.status, from)))
+    .returning();
+  return row;
+}
+
+/** Bookings of one customer or one provider, newest first, keyset-paginated. */
+export async function listBookings(
+  db: DbOrTx,
+  opts: { customerId?: string; providerId?: string; status?: BookingStatus; limit: number; after?: KeysetPosition },
+): Promise<Page<BookingRow>> {
+  const { after } = opts;
+  const rows = await db
+    .select()
+    .from(bookings)
+    .where(
+      and(
+        opts.customerId ? eq(bookings.customerId, opts.customerId) : undefined,
+        opts.providerId ? eq(bookings.providerId, opts.providerId) : undefined,
+        opts.status ? eq(bookings.status, opts.status) : undefined,
+        after
+          ? or(lt(bookings.createdAt, after.createdAt), and(eq(bookings.createdAt, after.createdAt), lt(bookings.id, after.id)))
+          : undefined,
+      ),
+    )
+    .orderBy(desc(bookings.createdAt), desc(bookings.id))
+    .limit(opts.limit + 1);
+  return toPage(rows, opts.limit);
+}
+
+/** Appends transitions to bookings' history. */
+export async function insertStatusChanges(
+  db: DbOrTx,
+  values: readonly Omit<BookingStatusChangeRow, "id">[],
+): Promise<void> {
+  if (values.length === 0) return;
+  await db.insert(bookingStatusChanges).values([...values]);
+}
+
+/** History of several bookings, each in the order it happened. */
+export async function findStatusChangesByBookingIds(db: DbOrTx, ids: readonly string[]): Promise<BookingStatusChangeRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .select()
+    .from(bookingStatusChanges)
+    .where(inArray(bookingStatusChanges.bookingId, [...ids]))
+    .orderBy(asc(bookingStatusChanges.bookingId), asc(bookingStatusChanges.id));
+}

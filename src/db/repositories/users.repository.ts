@@ -1,0 +1,42 @@
+import { eq, inArray } from "drizzle-orm";
+import type { DbOrTx } from "../client";
+import { refreshTokens, users, type UserRow } from "../schema";
+
+export type Role = UserRow["role"];
+
+/** Inserts a user; `email` must already be normalised (lower-case, trimmed). Throws on a taken email (`users_email_key`). */
+export async function insertUser(
+  db: DbOrTx,
+  values: { email: string; name: string; role: Role; passwordHash: string; createdAt: Date },
+): Promise<UserRow> {
+  const [row] = await db.insert(users).values(values).returning();
+  return row!;
+}
+
+export async function findUserByEmail(db: DbOrTx, email: string): Promise<UserRow | undefined> {
+  const [row] = await db.select().from(users).where(eq(users.email, email)).limit(1);
+  return row;
+}
+
+export async function findUserById(db: DbOrTx, id: string): Promise<UserRow | undefined> {
+  const [row] = await db.select().from(users).where(eq(users.id, id)).limit(1);
+  return row;
+}
+
+export async function findUsersByIds(db: DbOrTx, ids: readonly string[]): Promise<UserRow[]> {
+  if (ids.length === 0) return [];
+  return db.select().from(users).where(inArray(users.id, [...ids]));
+}
+
+/** Sets role and password hash of an existing user (used to promote the configured admin). */
+export async function updateUserCredentials(db: DbOrTx, id: string, values: { role: Role; passwordHash: string }): Promise<void> {
+  await db.update(users).set(values).where(eq(users.id, id));
+}
+
+/** Stores a refresh token by its hash. */
+export async function insertRefreshToken(
+  db: DbOrTx,
+  values: { userId: string; familyId: string; tokenHash: string; expiresAt: Date; createdAt: Date },
+): Promise<void> {
+  await db.insert(refreshTokens).values(values);
+}

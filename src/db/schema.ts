@@ -1,0 +1,171 @@
+import { sql } from "drizzle-orm";
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+/**
+ * Drizzle tables. All instants are `timestamptz` (UTC on the wire); ids are UUIDs.
+ * The overlap exclusion constraint on `slots` lives in a hand-written migration
+ * (`drizzle/0001_*.sql`) because drizzle-kit cannot express `EXCLUDE USING gist`.
+ */
+
+export const roleEnum = pgEnum("role", ["CUSTOMER", "PROVIDER", "ADMIN"]);
+export const slotStatusEnum = pgEnum("slot_status", ["AVAILABLE", "HELD", "BOOKED", "BLOCKED"]);
+export const bookingStatusEnum = pgEnum("booking_status", ["PENDING", "CONFIRMED", "REJECTED", "CANCELLED", "EXPIRED"]);
+
+// Millisecond precision matches JS Date exactly, so keyset cursors round-trip without loss.
+const tz = (name: string) => timestamp(name, { withTimezone: true, mode: "date", precision: 3 });
+
+export const users = pgTable("users", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  /** Stored lower-cased; uniqueness is case-insensitive by construction. */
+  email: text("email").notNull().unique("users_email_key"),
+  name: text("name").notNull(),
+  role: roleEnum("role").notNull(),
+  passwordHash: text("password_hash").notNull(),
+  createdAt: tz("created_at").notNull().defaultNow(),
+});
+
+export const refreshTokens = pgTable(
+  "refresh_tokens",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** All tokens rotated from one login share a family; reuse revokes the family. */
+    familyId: uuid("family_id").notNull(),
+    /** SHA-256 of the opaque token, hex; the token itself is never stored. */
+    tokenHash: text("token_hash").notNull().unique("refresh_tokens_token_hash_key"),
+    expiresAt: tz("expires_at").notNull(),
+    usedAt: tz("used_at"),
+    revokedAt: tz("revoked_at"),
+    createdAt: tz("created_at").notNull().defaultNow(),
+  },
+  (t) => [index("refresh_tokens_family_idx").on(t.familyId)],
+);
+
+export const providers = pgTable(
+  "providers",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    ownerId: uuid("owner_id")
+      .notNull()
+      .references(() => users.id),
+    name: text("name").notNull(),
+    /** IANA zone name, validated on write. */
+    timeZone: text("time_zone").notNull(),
+    requiresConfirmation: boolean("requires_confirmation").notNull().default(true),
+    createdAt: tz("created_at").notNull().defaultNow(),
+  },
+  (t) => [index("providers_owner_idx").on(t.ownerId), index("providers_created_idx").on(t.createdAt, t.id)],
+);
+
+export const slots = pgTable(
+  "slots",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    providerId: uuid("provider_id")
+      .notNull()
+      .references(() => providers.id),
+    startsAt: tz("starts_at").notNull(),
+    endsAt: tz("ends_at").notNull(),
+    status: slotStatusEnum("status").notNull().default("AVAILABLE"),
+    updatedAt: tz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [index("slots_provider_start_idx").on(t.providerId, t.startsAt)],
+);
+
+export const bookings = pgTable(
+  "bookings",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    slotId: uuid("slot_id")
+      .notNull()
+      .references(() => slots.id),
+    providerId: uuid("provider_id")
+      .notNull()
+      .references(() => providers.id),
+    customerId: uuid("customer_id")
+      .notNull()
+      .references(() => users.id),
+    status: bookingStatusEnum("status").notNull(),
+    holdExpiresAt: tz("hold_expires_at"),
+    reason: text("reason"),
+    idempotencyKey: text("idempotency_key"),
+    createdAt: tz("created_at").notNull().defaultNow(),
+    updatedAt: tz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    // The backstop against double booking: at most one active booking per slot.
+    uniqueIndex("bookings_one_active_per_slot")
+      .on(t.slotId)
+      .where(sql`${t.status} in ('PENDING', 'CONFIRMED')`),
+    uniqueIndex("bookings_customer_idempotency_key")
+      .on(t.customerId, t.idempotencyKey)
+      .where(sql`${t.idempotencyKey} is not null`),
+    index("bookings_customer_created_idx").on(t.customerId, t.createdAt, t.id),
+    index("bookings_provider_created_idx").on(t.providerId, t.createdAt, t.id),
+    index("bookings_pending_hold_idx")
+      .on(t.holdExpiresAt)
+      .where(sql`${t.status} = 'PENDING'`),
+  ],
+);
+
+export const bookingStatusChanges = pgTable(
+  "booking_status_changes",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    bookingId: uuid("booking_id")
+      .notNull()
+      .references(() => bookings.id),
+    fromStatus: bookingStatusEnum("from_status"),
+    toStatus: bookingStatusEnum("to_status").notNull(),
+    /** User who caused the change; null when the system did (expiry, auto-confirm). */
+    actorId: uuid("actor_id").references(() => users.id),
+    reason: text("reason"),
+    at: tz("at").notNull(),
+  },
+  (t) => [index("booking_status_changes_booking_idx").on(t.bookingId, t.id)],
+);
+
+/**
+ * Transactional outbox: one row per event, written in the transaction that made
+ * the change. `publishedAt` is set by the SQS relay once every target queue accepted it.
+ */
+export const outbox = pgTable(
+  "outbox",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    eventId: uuid("event_id").notNull().unique("outbox_event_id_key"),
+    eventType: text("event_type").notNull(),
+    bookingId: uuid("booking_id").notNull(),
+    payload: jsonb("payload").notNull(),
+    createdAt: tz("created_at").notNull().defaultNow(),
+    publishedAt: tz("published_at"),
+    attempts: integer("attempts").notNull().default(0),
+    lastError: text("last_error"),
+  },
+  (t) => [
+    index("outbox_unpublished_idx")
+      .on(t.id)
+      .where(sql`${t.publishedAt} is null`),
+  ],
+);
+
+export type UserRow = typeof users.$inferSelect;
+export type ProviderRow = typeof providers.$inferSelect;
+export type SlotRow = typeof slots.$inferSelect;
+export type BookingRow = typeof bookings.$inferSelect;
+export type BookingStatusChangeRow = typeof bookingStatusChanges.$inferSelect;
+export type OutboxRow = typeof outbox.$inferSelect;

@@ -1,0 +1,86 @@
+import { ConflictError } from "./errors";
+
+/** Booking states (DESIGN.md "Lifecycle"). */
+export const BOOKING_STATUSES = ["PENDING", "CONFIRMED", "REJECTED", "CANCELLED", "EXPIRED"] as const;
+export type BookingStatus = (typeof BOOKING_STATUSES)[number];
+
+/** Slot states. */
+export const SLOT_STATUSES = ["AVAILABLE", "HELD", "BOOKED", "BLOCKED"] as const;
+export type SlotStatus = (typeof SLOT_STATUSES)[number];
+
+/** Booking event types, as carried in the event envelope's `eventType`. */
+export const BOOKING_EVENT_TYPES = [
+  "BOOKING_CREATED",
+  "BOOKING_CONFIRMED",
+  "BOOKING_REJECTED",
+  "BOOKING_CANCELLED",
+  "BOOKING_EXPIRED",
+  "BOOKING_RESCHEDULED",
+  "BOOKING_REMINDER",
+] as const;
+export type BookingEventType = (typeof BOOKING_EVENT_TYPES)[number];
+
+/** The lifecycle operations that change a booking's status. */
+export type BookingAction = "accept" | "reject" | "cancel" | "expire";
+
+/** Statuses that keep a slot occupied; at most one booking per slot may be in one. */
+export const ACTIVE_STATUSES: readonly BookingStatus[] = ["PENDING", "CONFIRMED"];
+
+const TRANSITIONS: Record<BookingAction, { from: readonly BookingStatus[]; to: BookingStatus; event: BookingEventType }> = {
+  accept: { from: ["PENDING"], to: "CONFIRMED", event: "BOOKING_CONFIRMED" },
+  reject: { from: ["PENDING"], to: "REJECTED", event: "BOOKING_REJECTED" },
+  cancel: { from: ["PENDING", "CONFIRMED"], to: "CANCELLED", event: "BOOKING_CANCELLED" },
+  expire: { from: ["PENDING"], to: "EXPIRED", event: "BOOKING_EXPIRED" },
+};
+
+/** The result of a permitted transition. */
+export interface Transition {
+  from: BookingStatus;
+  to: BookingStatus;
+  event: BookingEventType;
+  /** What the booking's slot becomes. */
+  slotStatus: SlotStatus;
+}
+
+/** True when `status` keeps its slot occupied. */
+export function isActive(status: BookingStatus): boolean {
+  return ACTIVE_STATUSES.includes(status);
+}
+
+/**
+ * Decides a lifecycle transition.
+ *
+ * PENDING -> CONFIRMED | REJECTED | EXPIRED | CANCELLED; CONFIRMED -> CANCELLED.
+ * Terminal states (REJECTED, CANCELLED, EXPIRED) allow nothing.
+ *
+ * @throws ConflictError with reason `INVALID_TRANSITION` when `action` is not allowed from `from`.
+ */
+export function decideTransition(from: BookingStatus, action: BookingAction): Transition {
+  const rule = TRANSITIONS[action];
+  if (!rule.from.includes(from)) {
+    throw new ConflictError("INVALID_TRANSITION", `Cannot ${action} a booking that is ${from}`);
+  }
+  return { from, to: rule.to, event: rule.event, slotStatus: rule.to === "CONFIRMED" ? "BOOKED" : "AVAILABLE" };
+}
+
+/**
+ * Status of a new booking and its slot: a provider that does not require
+ * confirmation confirms at once (the slot is BOOKED); otherwise the booking is
+ * PENDING and holds the slot (HELD) until `holdExpiresAt`.
+ *
+ * @param now - creation instant (UTC)
+ * @param holdMinutes - hold length in minutes (config `BOOKING_HOLD_MINUTES`)
+ */
+export function initialState(
+  requiresConfirmation: boolean,
+  now: Date,
+  holdMinutes: number,
+): { status: BookingStatus; slotStatus: SlotStatus; holdExpiresAt: Date | null } {
+  if (!requiresConfirmation) return { status: "CONFIRMED", slotStatus: "BOOKED", holdExpiresAt: null };
+  return { status: "PENDING", slotStatus: "HELD", holdExpiresAt: new Date(now.getTime() + holdMinutes * 60_000) };
+}
+
+/** True when a PENDING booking's hold has run out at `now`. */
+export function isHoldLapsed(status: BookingStatus, holdExpiresAt: Date | null, now: Date): boolean {
+  return status === "PENDING" && holdExpiresAt !== null && holdExpiresAt.getTime() <= now.getTime();
+}

@@ -1,0 +1,66 @@
+/**
+ * Domain errors. Services throw these; exactly one place (`src/graphql/error-format.ts`)
+ * turns them into GraphQL errors with `extensions.code` (and `extensions.reason`).
+ * Anything else that escapes a resolver is treated as an internal error and masked.
+ */
+
+/** Public error codes, as listed in DESIGN.md "Errors". */
+export type ErrorCode = "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "BAD_USER_INPUT" | "CONFLICT";
+
+/** Finer reasons for CONFLICT (and a few BAD_USER_INPUT cases), exposed as `extensions.reason`. */
+export type ErrorReason =
+  | "SLOT_UNAVAILABLE"
+  | "INVALID_TRANSITION"
+  | "SLOT_OVERLAP"
+  | "EMAIL_TAKEN"
+  | "IDEMPOTENCY_KEY_REUSED"
+  | "HOLD_EXPIRED";
+
+export abstract class DomainError extends Error {
+  abstract readonly code: ErrorCode;
+  readonly reason?: ErrorReason;
+  /** Extra machine-readable detail, e.g. the offending field. */
+  readonly details?: Record<string, unknown>;
+
+  constructor(message: string, opts: { reason?: ErrorReason; details?: Record<string, unknown> } = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.reason = opts.reason;
+    this.details = opts.details;
+  }
+}
+
+export class UnauthenticatedError extends DomainError {
+  readonly code = "UNAUTHENTICATED" as const;
+  constructor(message = "Authentication required") {
+    super(message);
+  }
+}
+
+export class ForbiddenError extends DomainError {
+  readonly code = "FORBIDDEN" as const;
+  constructor(message = "Not allowed") {
+    super(message);
+  }
+}
+
+export class NotFoundError extends DomainError {
+  readonly code = "NOT_FOUND" as const;
+  constructor(entity: string, id?: string) {
+    super(id ? `${entity} ${id} not found` : `${entity} not found`);
+  }
+}
+
+export class BadInputError extends DomainError {
+  readonly code = "BAD_USER_INPUT" as const;
+  constructor(message: string, field?: string) {
+    super(message, field ? { details: { field } } : {});
+  }
+}
+
+export class ConflictError extends DomainError {
+  readonly code = "CONFLICT" as const;
+  constructor(reason: ErrorReason, message: string) {
+    super(message, { reason });
+  }
+}

@@ -1,0 +1,52 @@
+import type { Logger } from "pino";
+import type { BookingEventMessage, LivePubSub, SlotSnapshot } from "./pubsub";
+
+/** What one committed use-case tells live subscribers. */
+export interface LiveChanges {
+  /** Booking events in commit order. */
+  bookingEvents: BookingEventMessage[];
+  /** Slots whose status (or existence) changed. */
+  slots: SlotSnapshot[];
+}
+
+export const NO_LIVE_CHANGES: LiveChanges = { bookingEvents: [], slots: [] };
+
+/**
+ * Fans committed changes out to live subscribers. Called only after the transaction
+ * commits, so subscribers never hear of state that was rolled back. A transport
+ * failure (Redis down) is logged and swallowed: the mutation already succeeded and
+ * the outbox holds the durable copy of every event for SQS.
+ */
+export class LivePublisher {
+  /** Count of failed publishes since start, for `/metrics` and tests. */
+  failures = 0;
+
+  constructor(
+    private readonly pubSub: LivePubSub,
+    private readonly log: Logger,
+  ) {}
+
+  async publish(changes: LiveChanges): Promise<void> {
+    // Sequential per event keeps one booking's events in commit order on every channel.
+    for (const message of changes.bookingEvents) {
+      await this.attempt(() =>
+        Promise.all([
+          this.pubSub.publishTopic("BOOKING_EVENTS", message.booking.id, message),
+          this.pubSub.publishTopic("PROVIDER_BOOKING_EVENTS", message.booking.providerId, message),
+        ]),
+      );
+    }
+    for (const slot of changes.slots) {
+      await this.attempt(() => this.pubSub.publishTopic("SLOT_EVENTS", slot.providerId, { slot }));
+    }
+  }
+
+  private async attempt(fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.failures++;
+      this.log.warn({ err }, "live publish failed; subscribers miss this event (the outbox keeps it)");
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import Redis, { type RedisOptions } from "ioredis";
+import { RedisPubSub } from "graphql-redis-subscriptions";
+import { LivePubSub } from "./pubsub";
+
+/**
+ * Opens two ioredis connections (publisher and subscriber) and waits until both are
+ * `ready` before any SUBSCRIBE is issued: ioredis 5.8.2-5.11.1 can silently drop a
+ * SUBSCRIBE sent before `ready` (redis/ioredis#2037); `disableClientInfo` avoids the
+ * CLIENT SETINFO round trip that opens that window.
+ *
+ * @returns the pub/sub plus a `ping()` used by `/readyz`.
+ * @throws when Redis cannot be reached within ~10 s at start-up.
+ */
+export async function createRedisPubSub(redisUrl: string): Promise<{ pubSub: LivePubSub; ping: () => Promise<void> }> {
+  const options: RedisOptions = {
+    disableClientInfo: true,
+    lazyConnect: true,
+    // Publishing must not block a mutation for long when Redis is away: fail fast,
+    // the outbox keeps the durable copy of every event.
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: true,
+    connectTimeout: 10_000,
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+  };
+  const publisher = new Redis(redisUrl, { ...options, connectionName: "slotwise-pub" });
+  const subscriber = new Redis(redisUrl, { ...options, connectionName: "slotwise-sub" });
+  try {
+    await Promise.all([publisher.connect(), subscriber.connect()]);
+  } catch (err) {
+    publisher.disconnect();
+    subscriber.disconnect();
+    throw err;
+  }
+  const engine = new RedisPubSub({ publisher, subscriber });
+  const pubSub = new LivePubSub(engine, async () => {
+    await engine.close().catch(() => undefined);
+  });
+  return {
+    pubSub,
+    ping: async () => {
+      await publisher.ping();
+    },
+  };
+}

@@ -1,0 +1,19 @@
+import "reflect-metadata";
+import type { GraphQLSchema } from "graphql";
+import { buildSchema } from "type-graphql";
+import type { LivePubSub } from "../events/pubsub";
+import { AuthResolver } from "../resolvers/auth.resolver";
+import { BookingResolver } from "../resolvers/booking.resolver";
+import { ProviderResolver } from "../resolvers/provider.resolver";
+import { SlotResolver } from "../resolvers/slot.resolver";
+import { SubscriptionResolver } from "../resolvers/subscription.resolver";
+
+export const RESOLVERS = [AuthResolver, ProviderResolver, SlotResolver, BookingResolver, SubscriptionResolver] as const;
+
+/**
+ * Builds the executable schema. Input validation is done by the services (domain
+ * rules with domain errors), so type-graphql's class-validator integration is off.
+ */
+export function buildAppSchema(pubSub: LivePubSub): Promise<GraphQLSchema> {
+  return buildSchema({ resolvers: [...RESOLVERS], pubSub, validate: false });
+}

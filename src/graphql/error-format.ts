@@ -1,0 +1,68 @@
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import type { Logger } from "pino";
+import { DomainError } from "../domain/errors";
+
+/**
+ * The one place domain errors become GraphQL errors. Used by Apollo's `formatError`
+ * (HTTP) and by graphql-ws's `onNext`/`onError` (WebSocket), so both paths answer alike.
+ *
+ * - {@link DomainError}: its `code` becomes `extensions.code`, plus `extensions.reason`
+ *   and any details (e.g. `field`).
+ * - GraphQL's own errors (syntax, validation, variable coercion) keep their message;
+ *   Apollo's code is kept, or `GRAPHQL_VALIDATION_FAILED` on the WebSocket path.
+ * - Anything else is a bug: logged in full and answered as `INTERNAL_SERVER_ERROR`,
+ *   with the message masked when `maskInternal` (production).
+ */
+export function formatError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  opts: { maskInternal: boolean; log: Logger },
+): GraphQLFormattedError {
+  const original = findOriginalError(error);
+  if (original instanceof DomainError) {
+    return {
+      message: original.message,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: original.code, ...(original.reason ? { reason: original.reason } : {}), ...original.details },
+    };
+  }
+  if (!original) {
+    const code = formatted.extensions?.code ?? "GRAPHQL_VALIDATION_FAILED";
+    return { ...formatted, extensions: { ...formatted.extensions, code } };
+  }
+  opts.log.error({ err: original, path: formatted.path }, "unexpected error in resolver");
+  return {
+    message: opts.maskInternal ? "Internal server error" : original.message,
+    locations: formatted.locations,
+    path: formatted.path,
+    extensions: opts.maskInternal
+      ? { code: "INTERNAL_SERVER_ERROR" }
+      : { code: "INTERNAL_SERVER_ERROR", stacktrace: original.stack?.split("\n") },
+  };
+}
+
+/**
+ * The non-GraphQL error behind a GraphQLError, if any. Variable-coercion errors thrown by
+ * scalars arrive as GraphQLErrors whose `originalError` is a plain TypeError; Apollo has
+ * already coded those `BAD_USER_INPUT`, so an existing Apollo code wins over "unexpected".
+ */
+function findOriginalError(error: unknown): Error | undefined {
+  let e: unknown = error;
+  while (e instanceof GraphQLError) {
+    if (!e.originalError) return undefined;
+    if (e.extensions?.code === "BAD_USER_INPUT" && !(e.originalError instanceof DomainError)) return undefined;
+    e = e.originalError;
+  }
+  return e instanceof Error ? e : undefined;
+}
+
+/**
+ * A GraphQLError for a domain error raised outside resolvers (e.g. while building the
+ * context from a bad token), with the HTTP status Apollo should answer with.
+ */
+export function toGraphQLError(err: DomainError, httpStatus?: number): GraphQLError {
+  return new GraphQLError(err.message, {
+    extensions: { code: err.code, ...(err.reason ? { reason: err.reason } : {}), ...(httpStatus ? { http: { status: httpStatus } } : {}) },
+  });
+}

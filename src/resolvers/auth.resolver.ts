@@ -1,0 +1,26 @@
+import { Arg, Ctx, Mutation, Query, Resolver } from "type-graphql";
+import type { GraphQLContext } from "../graphql/context";
+import { RegisterInput } from "../schema/auth.input";
+import { AuthPayload, User } from "../schema/user.type";
+
+@Resolver()
+export class AuthResolver {
+  @Query(() => User, { nullable: true, description: "The signed-in user; null when anonymous." })
+  me(@Ctx() ctx: GraphQLContext): Promise<User | null> {
+    return ctx.services.auth.me(ctx.viewer);
+  }
+
+  @Mutation(() => AuthPayload)
+  register(@Arg("input", () => RegisterInput) input: RegisterInput, @Ctx() ctx: GraphQLContext): Promise<AuthPayload> {
+    return ctx.services.auth.register(input);
+  }
+
+  @Mutation(() => AuthPayload)
+  login(
+    @Arg("email", () => String) email: string,
+    @Arg("password", () => String) password: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<AuthPayload> {
+    return ctx.services.auth.login(email, password);
+  }
+}

@@ -1,0 +1,48 @@
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import type { GraphQLContext } from "../graphql/context";
+import { PageArgs } from "../schema/pagination.args";
+import { AddAvailabilityInput, CreateProviderInput } from "../schema/provider.input";
+import { Provider, ProviderConnection } from "../schema/provider.type";
+import { Slot } from "../schema/slot.type";
+import { User } from "../schema/user.type";
+import { toConnection } from "./mappers";
+
+@Resolver(() => Provider)
+export class ProviderResolver {
+  @Query(() => Provider, { nullable: true })
+  provider(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Provider | null> {
+    return ctx.services.providers.getProvider(id);
+  }
+
+  @Query(() => ProviderConnection)
+  async providers(@Args(() => PageArgs) args: PageArgs, @Ctx() ctx: GraphQLContext): Promise<ProviderConnection> {
+    return toConnection(await ctx.services.providers.listProviders(args.first, args.after));
+  }
+
+  @Query(() => [Slot], { description: "Bookable slots of a provider whose start lies in [from, to)." })
+  availableSlots(
+    @Arg("providerId", () => ID) providerId: string,
+    @Arg("from", () => Date) from: Date,
+    @Arg("to", () => Date) to: Date,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Slot[]> {
+    return ctx.services.providers.availableSlots(providerId, from, to);
+  }
+
+  @Mutation(() => Provider)
+  createProvider(@Arg("input", () => CreateProviderInput) input: CreateProviderInput, @Ctx() ctx: GraphQLContext): Promise<Provider> {
+    return ctx.services.providers.createProvider(ctx.viewer, input);
+  }
+
+  @Mutation(() => [Slot])
+  addAvailability(@Arg("input", () => AddAvailabilityInput) input: AddAvailabilityInput, @Ctx() ctx: GraphQLContext): Promise<Slot[]> {
+    return ctx.services.providers.addAvailability(ctx.viewer, input);
+  }
+
+  @FieldResolver(() => User)
+  async owner(@Root() provider: Provider, @Ctx() ctx: GraphQLContext): Promise<User> {
+    const user = await ctx.loaders.user.load(provider.ownerId);
+    if (!user) throw new Error(`owner ${provider.ownerId} of provider ${provider.id} is missing`);
+    return user;
+  }
+}

@@ -1,0 +1,194 @@
+import "reflect-metadata";
+import { randomBytes, randomUUID } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { expressMiddleware } from "@as-integrations/express5";
+import express from "express";
+import { useServer } from "graphql-ws/use/ws";
+import type { Logger } from "pino";
+import { WebSocketServer } from "ws";
+import type { Config } from "./config";
+import { openDatabase, type Database } from "./db/client";
+import { systemClock, type Clock } from "./domain/clock";
+import { DomainError } from "./domain/errors";
+import { LivePublisher } from "./events/live-publisher";
+import { createInMemoryPubSub, type LivePubSub } from "./events/pubsub";
+import { createRedisPubSub } from "./events/redis-pubsub";
+import { buildAppSchema } from "./graphql/build-schema";
+import { bearerToken, type GraphQLContext } from "./graphql/context";
+import { formatError, toGraphQLError } from "./graphql/error-format";
+import { createLogger } from "./logger";
+import { createServices, type Services, type Viewer } from "./services";
+import { TokenService } from "./services/token.service";
+
+/** A started Slotwise instance. */
+export interface RunningServer {
+  /** `http://host:port/graphql` */
+  url: string;
+  /** `ws://host:port/graphql` */
+  wsUrl: string;
+  port: number;
+  services: Services;
+  database: Database;
+  pubSub: LivePubSub;
+  live: LivePublisher;
+  log: Logger;
+  /** Stops accepting, closes sockets, then closes pub/sub and the database. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/**
+ * Starts one Slotwise process: migrations, pub/sub, GraphQL over HTTP and graphql-ws on
+ * `/graphql`, `/healthz` and `/readyz`. Port 0 picks a free port (tests).
+ *
+ * @throws when the database or Redis cannot be reached, or migrations fail
+ */
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  const log = opts.logger ?? createLogger(config.logLevel);
+  const clock = opts.clock ?? systemClock;
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, poolMax: config.databasePoolMax });
+  const cleanup: (() => Promise<void>)[] = [() => database.close()];
+  try {
+    await database.migrate();
+    let pubSub: LivePubSub;
+    let pingRedis: (() => Promise<void>) | undefined;
+    if (config.redisUrl) {
+      const redis = await createRedisPubSub(config.redisUrl);
+      pubSub = redis.pubSub;
+      pingRedis = redis.ping;
+    } else {
+      pubSub = createInMemoryPubSub();
+    }
+    cleanup.unshift(() => pubSub.close());
+
+    if (!config.jwtSecret) log.warn("JWT_SECRET is not set: using a random secret; tokens will not survive a restart");
+    const tokens = new TokenService(config.jwtSecret ?? randomBytes(32).toString("hex"), config.accessTokenTtlSeconds);
+    const live = new LivePublisher(pubSub, log);
+    const services = createServices({ db: database.db, clock, config, tokens, live });
+    if (config.admin) {
+      await services.auth.ensureAdmin(config.admin.email, config.admin.password);
+      log.info({ email: config.admin.email }, "admin account ensured");
+    }
+
+    const schema = await buildAppSchema(pubSub);
+    const app = express();
+    const httpServer = createServer(app);
+    const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql" });
+    const maskInternal = config.isProduction;
+
+    const makeContext = (viewer: Viewer | null, requestId: string): GraphQLContext => ({
+      viewer,
+      services,
+      pubSub,
+      loaders: services.createLoaders(),
+      requestId,
+      log: log.child({ requestId }),
+    });
+
+    const wsCleanup = useServer<{ authorization?: unknown }, { viewer?: Viewer | null }>(
+      {
+        schema,
+        // A bad token closes the socket at connect (4403 Forbidden); no token is an anonymous connection.
+        onConnect: async (ctx) => {
+          const token = bearerToken(ctx.connectionParams?.authorization);
+          if (!token) {
+            ctx.extra.viewer = null;
+            return true;
+          }
+          try {
+            ctx.extra.viewer = await services.auth.authenticate(token);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        context: (ctx) => makeContext(ctx.extra.viewer ?? null, randomUUID()),
+        onNext: (_ctx, _id, _payload, _args, result) =>
+          result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e, { maskInternal, log })) } : undefined,
+        onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e, { maskInternal, log })),
+      },
+      wsServer,
+    );
+
+    const apollo = new ApolloServer<GraphQLContext>({
+      schema,
+      introspection: !config.isProduction,
+      includeStacktraceInErrorResponses: !config.isProduction,
+      formatError: (formatted, error) => formatError(formatted, error, { maskInternal, log }),
+      plugins: [
+        ApolloServerPluginDrainHttpServer({ httpServer }),
+        { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
+      ],
+    });
+    await apollo.start();
+
+    app.get("/healthz", (_req, res) => {
+      res.status(200).json({ status: "ok" });
+    });
+    app.get("/readyz", async (_req, res) => {
+      try {
+        await database.ping();
+        if (pingRedis) await pingRedis();
+        res.status(200).json({ status: "ready", database: database.kind, pubsub: pingRedis ? "redis" : "memory" });
+      } catch (err) {
+        log.warn({ err }, "readiness check failed");
+        res.status(503).json({ status: "unavailable" });
+      }
+    });
+    app.use(
+      "/graphql",
+      express.json({ limit: "1mb" }),
+      expressMiddleware(apollo, {
+        context: async ({ req }) => {
+          const requestId = (typeof req.headers["x-request-id"] === "string" && req.headers["x-request-id"]) || randomUUID();
+          const token = bearerToken(req.headers.authorization);
+          let viewer: Viewer | null = null;
+          if (token) {
+            try {
+              viewer = await services.auth.authenticate(token);
+            } catch (err) {
+              if (!(err instanceof DomainError)) throw err;
+              throw toGraphQLError(err, 401);
+            }
+          }
+          return makeContext(viewer, requestId);
+        },
+      }),
+    );
+
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once("error", reject);
+      httpServer.listen(config.port, config.host, () => resolve());
+    });
+    const port = (httpServer.address() as AddressInfo).port;
+    const hostForUrl = config.host.includes(":") ? `[${config.host}]` : config.host;
+    let stopping: Promise<void> | undefined;
+    return {
+      url: `http://${hostForUrl}:${port}/graphql`,
+      wsUrl: `ws://${hostForUrl}:${port}/graphql`,
+      port,
+      services,
+      database,
+      pubSub,
+      live,
+      log,
+      stop: () => {
+        stopping ??= (async () => {
+          await apollo.stop();
+          for (const fn of cleanup) await fn().catch((err) => log.warn({ err }, "cleanup failed"));
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    for (const fn of cleanup) await fn().catch(() => undefined);
+    throw err;
+  }
+}

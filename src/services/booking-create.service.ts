@@ -1,0 +1,129 @@
+import type { Db } from "../db/client";
+import { isConstraintViolation } from "../db/pg-error";
+import { findBookingByIdempotencyKey, insertBooking } from "../db/repositories/bookings.repository";
+import { findProviderById } from "../db/repositories/providers.repository";
+import { claimSlot, findSlotById } from "../db/repositories/slots.repository";
+import type { BookingRow } from "../db/schema";
+import { initialState } from "../domain/booking-lifecycle";
+import type { Clock } from "../domain/clock";
+import { BadInputError, ConflictError, NotFoundError } from "../domain/errors";
+import { parseId } from "../domain/ids";
+import type { LivePublisher } from "../events/live-publisher";
+import { toSlotSnapshot } from "../events/snapshots";
+import { requireRole } from "./access";
+import { recordBookingChanges, type RecordedChange } from "./booking-effects";
+import type { Viewer } from "./token.service";
+
+export interface CreateBookingInput {
+  slotId: string;
+  /** Client-chosen key; the same key from the same customer returns the first booking. */
+  idempotencyKey?: string | null;
+}
+
+/**
+ * The outcome of `createBooking`. A replay of an idempotency key is an expected
+ * outcome, not an error: `created` is false and `booking` is the first booking.
+ */
+export interface CreateBookingResult {
+  booking: BookingRow;
+  created: boolean;
+}
+
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
+const AUTO_CONFIRM_REASON = "Confirmed automatically: the provider does not require confirmation";
+
+function parseIdempotencyKey(key: string | null | undefined): string | null {
+  if (key === null || key === undefined) return null;
+  const k = key.trim();
+  if (k.length === 0 || k.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+    throw new BadInputError(`idempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`, "idempotencyKey");
+  }
+  return k;
+}
+
+/** Books a slot for a customer. */
+export class BookingCreateService {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly live: LivePublisher,
+    private readonly holdMinutes: number,
+  ) {}
+
+  /**
+   * Claims the slot and creates the booking, its history and its outbox events in one
+   * transaction. The claim is a conditional UPDATE (AVAILABLE -> HELD/BOOKED); the partial
+   * unique index `bookings_one_active_per_slot` is the backstop. Live subscribers hear of
+   * it after commit.
+   *
+   * @throws UnauthenticatedError / ForbiddenError unless the caller is a CUSTOMER
+   * @throws BadInputError for a malformed slot id or idempotency key
+   * @throws NotFoundError for an unknown slot
+   * @throws ConflictError `SLOT_UNAVAILABLE` when the slot is taken, blocked or past;
+   *   `IDEMPOTENCY_KEY_REUSED` when the key was used for another slot
+   */
+  async createBooking(viewer: Viewer | null, input: CreateBookingInput): Promise<CreateBookingResult> {
+    const v = requireRole(viewer, ["CUSTOMER"]);
+    const slotId = parseId(input.slotId, "slotId");
+    const key = parseIdempotencyKey(input.idempotencyKey);
+
+    if (key) {
+      const replay = await this.findReplay(v.userId, key, slotId);
+      if (replay) return { booking: replay, created: false };
+    }
+
+    const now = this.clock.now();
+    let outcome;
+    try {
+      outcome = await this.db.transaction(async (tx) => {
+        const slot = await findSlotById(tx, slotId);
+        if (!slot) throw new NotFoundError("Slot", slotId);
+        const provider = await findProviderById(tx, slot.providerId);
+        if (!provider) throw new NotFoundError("Provider", slot.providerId);
+        const init = initialState(provider.requiresConfirmation, now, this.holdMinutes);
+        const claimed = await claimSlot(tx, slotId, init.slotStatus, now);
+        if (!claimed) throw new ConflictError("SLOT_UNAVAILABLE", "The slot is no longer available");
+        const booking = await insertBooking(tx, {
+          slotId,
+          providerId: slot.providerId,
+          customerId: v.userId,
+          status: init.status,
+          holdExpiresAt: init.holdExpiresAt,
+          idempotencyKey: key,
+          createdAt: now,
+          updatedAt: now,
+        });
+        const changes: RecordedChange[] = [{ eventType: "BOOKING_CREATED", from: null, to: "PENDING", actorId: v.userId, reason: null }];
+        if (init.status === "CONFIRMED") {
+          changes.push({ eventType: "BOOKING_CONFIRMED", from: "PENDING", to: "CONFIRMED", actorId: null, reason: AUTO_CONFIRM_REASON });
+        }
+        const messages = await recordBookingChanges(tx, booking, claimed, changes, now);
+        return { booking, messages, slot: claimed };
+      });
+    } catch (err) {
+      // A concurrent request with the same key won: answer with its booking.
+      if (key && (isConstraintViolation(err, "bookings_customer_idempotency_key") || isSlotUnavailable(err))) {
+        const replay = await this.findReplay(v.userId, key, slotId);
+        if (replay) return { booking: replay, created: false };
+      }
+      if (isConstraintViolation(err, "bookings_one_active_per_slot")) {
+        throw new ConflictError("SLOT_UNAVAILABLE", "The slot is no longer available");
+      }
+      throw err;
+    }
+    await this.live.publish({ bookingEvents: outcome.messages, slots: [toSlotSnapshot(outcome.slot)] });
+    return { booking: outcome.booking, created: true };
+  }
+
+  private async findReplay(customerId: string, key: string, slotId: string): Promise<BookingRow | undefined> {
+    const existing = await findBookingByIdempotencyKey(this.db, customerId, key);
+    if (existing && existing.slotId !== slotId) {
+      throw new ConflictError("IDEMPOTENCY_KEY_REUSED", "This idempotency key was already used for another slot");
+    }
+    return existing;
+  }
+}
+
+function isSlotUnavailable(err: unknown): boolean {
+  return err instanceof ConflictError && err.reason === "SLOT_UNAVAILABLE";
+}

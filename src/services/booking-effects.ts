@@ -1,0 +1,52 @@
+import type { Tx } from "../db/client";
+import { insertStatusChanges } from "../db/repositories/bookings.repository";
+import type { BookingRow, SlotRow } from "../db/schema";
+import type { BookingEventType, BookingStatus } from "../domain/booking-lifecycle";
+import { buildEnvelope } from "../events/envelope";
+import { appendToOutbox } from "../events/outbox";
+import type { BookingEventMessage } from "../events/pubsub";
+import { toBookingSnapshot } from "../events/snapshots";
+
+/** One status change of a booking, as it is recorded. */
+export interface RecordedChange {
+  eventType: BookingEventType;
+  /** Status before the change; null for creation. */
+  from: BookingStatus | null;
+  /** Status after the change. */
+  to: BookingStatus;
+  /** User who caused it; null for the system. */
+  actorId: string | null;
+  reason: string | null;
+}
+
+/**
+ * Writes the history rows and outbox events for `changes` (in order) inside `tx`, and
+ * returns the live messages to publish once `tx` has committed. Every state change of a
+ * booking goes through here, so history, outbox and live updates cannot drift apart.
+ *
+ * @param booking - the booking row after all `changes`
+ * @param slot - the booking's slot (its times go into the envelope)
+ * @param at - commit instant (UTC)
+ */
+export async function recordBookingChanges(
+  tx: Tx,
+  booking: BookingRow,
+  slot: Pick<SlotRow, "startsAt" | "endsAt">,
+  changes: readonly RecordedChange[],
+  at: Date,
+): Promise<BookingEventMessage[]> {
+  await insertStatusChanges(
+    tx,
+    changes.map((c) => ({ bookingId: booking.id, fromStatus: c.from, toStatus: c.to, actorId: c.actorId, reason: c.reason, at })),
+  );
+  const messages = changes.map((c) => {
+    const snapshot = { ...booking, status: c.to };
+    const event = buildEnvelope(c.eventType, { booking: snapshot, slot }, { at, previousStatus: c.from, actorId: c.actorId, reason: c.reason });
+    return { event, booking: toBookingSnapshot(snapshot) };
+  });
+  await appendToOutbox(
+    tx,
+    messages.map((m) => m.event),
+  );
+  return messages;
+}

@@ -1,0 +1,40 @@
+import DataLoader from "dataloader";
+import type { Db } from "../db/client";
+import { findStatusChangesByBookingIds } from "../db/repositories/bookings.repository";
+import { findProvidersByIds } from "../db/repositories/providers.repository";
+import { findSlotsByIds } from "../db/repositories/slots.repository";
+import { findUsersByIds } from "../db/repositories/users.repository";
+import type { BookingStatusChangeRow, ProviderRow, SlotRow, UserRow } from "../db/schema";
+
+/**
+ * Batch loaders for every relation the schema resolves. Create one set per request
+ * (and per subscription event): they cache, and a cache must not outlive the request.
+ */
+export interface Loaders {
+  user: DataLoader<string, UserRow | undefined>;
+  provider: DataLoader<string, ProviderRow | undefined>;
+  slot: DataLoader<string, SlotRow | undefined>;
+  history: DataLoader<string, BookingStatusChangeRow[]>;
+}
+
+function byId<T extends { id: string }>(load: (ids: readonly string[]) => Promise<T[]>) {
+  return new DataLoader<string, T | undefined>(async (ids) => {
+    const rows = await load(ids);
+    const map = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => map.get(id));
+  });
+}
+
+export function createLoaders(db: Db): Loaders {
+  return {
+    user: byId((ids) => findUsersByIds(db, ids)),
+    provider: byId((ids) => findProvidersByIds(db, ids)),
+    slot: byId((ids) => findSlotsByIds(db, ids)),
+    history: new DataLoader<string, BookingStatusChangeRow[]>(async (ids) => {
+      const rows = await findStatusChangesByBookingIds(db, ids);
+      const groups = new Map<string, BookingStatusChangeRow[]>(ids.map((id) => [id, []]));
+      for (const r of rows) groups.get(r.bookingId)?.push(r);
+      return ids.map((id) => groups.get(id) ?? []);
+    }),
+  };
+}

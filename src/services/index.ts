@@ -1,0 +1,44 @@
+import type { Config } from "../config";
+import type { Db } from "../db/client";
+import type { Clock } from "../domain/clock";
+import type { LivePublisher } from "../events/live-publisher";
+import { AuthService } from "./auth.service";
+import { BookingCreateService } from "./booking-create.service";
+import { BookingQueryService } from "./booking-query.service";
+import { BookingTransitionService } from "./booking-transition.service";
+import { createLoaders, type Loaders } from "./data-loaders";
+import { ProviderService } from "./provider.service";
+import type { TokenService } from "./token.service";
+
+export type { Viewer } from "./token.service";
+export type { Loaders } from "./data-loaders";
+
+/** Every use-case, wired once per process. */
+export interface Services {
+  auth: AuthService;
+  providers: ProviderService;
+  bookingCreate: BookingCreateService;
+  bookingTransition: BookingTransitionService;
+  bookingQuery: BookingQueryService;
+  /** A fresh set of DataLoaders; call once per request or subscription event. */
+  createLoaders(): Loaders;
+}
+
+export interface ServiceDeps {
+  db: Db;
+  clock: Clock;
+  config: Pick<Config, "bookingHoldMinutes" | "refreshTokenTtlDays">;
+  tokens: TokenService;
+  live: LivePublisher;
+}
+
+export function createServices(d: ServiceDeps): Services {
+  return {
+    auth: new AuthService(d.db, d.tokens, d.clock, d.config.refreshTokenTtlDays),
+    providers: new ProviderService(d.db, d.clock, d.live),
+    bookingCreate: new BookingCreateService(d.db, d.clock, d.live, d.config.bookingHoldMinutes),
+    bookingTransition: new BookingTransitionService(d.db, d.clock, d.live),
+    bookingQuery: new BookingQueryService(d.db),
+    createLoaders: () => createLoaders(d.db),
+  };
+}

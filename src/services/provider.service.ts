@@ -1,0 +1,144 @@
+import { IANAZone } from "luxon";
+import type { Db } from "../db/client";
+import { decodeCursor, parsePageSize, type Page } from "../db/cursor";
+import { isConstraintViolation } from "../db/pg-error";
+import { findProviderById, insertProvider, listProviders } from "../db/repositories/providers.repository";
+import { insertSlots, listAvailableSlots } from "../db/repositories/slots.repository";
+import type { ProviderRow, SlotRow } from "../db/schema";
+import type { Clock } from "../domain/clock";
+import { BadInputError, ConflictError, NotFoundError } from "../domain/errors";
+import { parseId } from "../domain/ids";
+import type { LivePublisher } from "../events/live-publisher";
+import { toSlotSnapshot } from "../events/snapshots";
+import { requireProviderManager, requireRole, requireViewer } from "./access";
+import type { Viewer } from "./token.service";
+
+export interface CreateProviderInput {
+  name: string;
+  /** IANA zone name, e.g. `Europe/Berlin`. */
+  timeZone: string;
+  /** Default true: bookings wait for the owner to accept. */
+  requiresConfirmation?: boolean | null;
+}
+
+export interface AddAvailabilityInput {
+  providerId: string;
+  /** Window start, an instant (UTC). */
+  startsAt: Date;
+  /** Window end, exclusive. */
+  endsAt: Date;
+  /** Slot length in minutes; must divide the window exactly. */
+  slotMinutes: number;
+}
+
+/** Most slots one `addAvailability` call may create (one slot a minute for ~2 weeks of 8 h days). */
+export const MAX_SLOTS_PER_CALL = 5_000;
+/** Longest `availableSlots` window, in days. */
+export const MAX_SLOT_QUERY_DAYS = 93;
+/** Most slots one `availableSlots` call returns. */
+export const MAX_SLOTS_PER_QUERY = 10_000;
+
+const MINUTE_MS = 60_000;
+
+/**
+ * Splits [startsAt, endsAt) into back-to-back slots of `slotMinutes`.
+ * @throws BadInputError when the window is empty or reversed, the length is not a
+ *   positive whole number of minutes dividing the window, or the window is off the minute grid
+ */
+export function splitWindow(startsAt: Date, endsAt: Date, slotMinutes: number): { startsAt: Date; endsAt: Date }[] {
+  if (!Number.isInteger(slotMinutes) || slotMinutes <= 0) throw new BadInputError("slotMinutes must be a positive whole number", "slotMinutes");
+  if (slotMinutes > 24 * 60) throw new BadInputError("slotMinutes must be at most 1440 (one day)", "slotMinutes");
+  const start = startsAt.getTime();
+  const end = endsAt.getTime();
+  if (end <= start) throw new BadInputError("endsAt must be after startsAt", "endsAt");
+  if (start % MINUTE_MS !== 0 || end % MINUTE_MS !== 0) throw new BadInputError("startsAt and endsAt must be whole minutes", "startsAt");
+  const slotMs = slotMinutes * MINUTE_MS;
+  if ((end - start) % slotMs !== 0) throw new BadInputError("slotMinutes must divide the window exactly", "slotMinutes");
+  const count = (end - start) / slotMs;
+  if (count > MAX_SLOTS_PER_CALL) throw new BadInputError(`a window may hold at most ${MAX_SLOTS_PER_CALL} slots`, "endsAt");
+  return Array.from({ length: count }, (_, i) => ({ startsAt: new Date(start + i * slotMs), endsAt: new Date(start + (i + 1) * slotMs) }));
+}
+
+/** Providers and their one-off availability. */
+export class ProviderService {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly live: LivePublisher,
+  ) {}
+
+  /**
+   * Creates a provider owned by the caller.
+   * @throws UnauthenticatedError / ForbiddenError unless the caller is a PROVIDER or ADMIN
+   * @throws BadInputError for an empty name or an unknown IANA time zone
+   */
+  async createProvider(viewer: Viewer | null, input: CreateProviderInput): Promise<ProviderRow> {
+    const v = requireRole(viewer, ["PROVIDER", "ADMIN"]);
+    const name = input.name.trim();
+    if (name.length === 0 || name.length > 200) throw new BadInputError("name must be 1 to 200 characters", "name");
+    if (!IANAZone.isValidZone(input.timeZone)) throw new BadInputError(`Unknown IANA time zone: ${input.timeZone}`, "timeZone");
+    return insertProvider(this.db, {
+      ownerId: v.userId,
+      name,
+      timeZone: input.timeZone,
+      requiresConfirmation: input.requiresConfirmation ?? true,
+      createdAt: this.clock.now(),
+    });
+  }
+
+  /** A provider by id (public); null when unknown. @throws BadInputError for a malformed id */
+  async getProvider(id: string): Promise<ProviderRow | null> {
+    return (await findProviderById(this.db, parseId(id))) ?? null;
+  }
+
+  /** Providers, oldest first. @throws BadInputError for a bad `first` or cursor */
+  async listProviders(first: number | null | undefined, after: string | null | undefined): Promise<Page<ProviderRow>> {
+    const limit = parsePageSize(first);
+    return listProviders(this.db, { limit, after: after ? decodeCursor(after) : undefined });
+  }
+
+  /**
+   * Publishes one window of availability as back-to-back slots.
+   * @throws NotFoundError for an unknown provider; ForbiddenError unless the caller owns it
+   * @throws BadInputError for a bad window (see {@link splitWindow}) or one starting in the past
+   * @throws ConflictError `SLOT_OVERLAP` when a new slot overlaps an existing one (none are created)
+   */
+  async addAvailability(viewer: Viewer | null, input: AddAvailabilityInput): Promise<SlotRow[]> {
+    const v = requireViewer(viewer);
+    const providerId = parseId(input.providerId, "providerId");
+    const windows = splitWindow(input.startsAt, input.endsAt, input.slotMinutes);
+    const provider = await findProviderById(this.db, providerId);
+    if (!provider) throw new NotFoundError("Provider", providerId);
+    requireProviderManager(v, provider);
+    const now = this.clock.now();
+    if (input.startsAt.getTime() <= now.getTime()) throw new BadInputError("startsAt must be in the future", "startsAt");
+    let created: SlotRow[];
+    try {
+      created = await this.db.transaction((tx) =>
+        insertSlots(tx, windows.map((w) => ({ providerId, startsAt: w.startsAt, endsAt: w.endsAt, updatedAt: now }))),
+      );
+    } catch (err) {
+      if (isConstraintViolation(err, "slots_no_overlap")) {
+        throw new ConflictError("SLOT_OVERLAP", "The window overlaps existing slots of this provider");
+      }
+      throw err;
+    }
+    await this.live.publish({ bookingEvents: [], slots: created.map(toSlotSnapshot) });
+    return created;
+  }
+
+  /**
+   * Bookable slots of a provider starting in [from, to), soonest first; past slots are never bookable.
+   * @throws BadInputError for a malformed id or a reversed/too long window; NotFoundError for an unknown provider
+   */
+  async availableSlots(providerIdInput: string, from: Date, to: Date): Promise<SlotRow[]> {
+    const providerId = parseId(providerIdInput, "providerId");
+    if (to.getTime() <= from.getTime()) throw new BadInputError("to must be after from", "to");
+    if (to.getTime() - from.getTime() > MAX_SLOT_QUERY_DAYS * 86_400_000) {
+      throw new BadInputError(`the window may span at most ${MAX_SLOT_QUERY_DAYS} days`, "to");
+    }
+    const provider = await findProviderById(this.db, providerId);
+    if (!provider) throw new NotFoundError("Provider", providerId);
+    return listAvailableSlots(this.db, { providerId, from, to, notBefore: this.clock.now(), limit: MAX_SLOTS_PER_QUERY });
+  }
+}

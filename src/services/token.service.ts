@@ -1,0 +1,83 @@
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { SignJWT, errors as joseErrors, jwtVerify } from "jose";
+import type { Role } from "../db/repositories/users.repository";
+import { UnauthenticatedError } from "../domain/errors";
+
+/** The authenticated caller, as read from a verified access token. */
+export interface Viewer {
+  userId: string;
+  role: Role;
+}
+
+const ISSUER = "slotwise";
+const AUDIENCE = "slotwise-api";
+const ALGORITHM = "HS256";
+
+/**
+ * Signs and verifies access tokens (JWT, HS256 per RFC 7518 §3.2, via jose) and mints
+ * opaque refresh tokens. Verification pins the algorithm, issuer and audience, so
+ * `alg: none` and tokens signed for anything else are refused.
+ */
+export class TokenService {
+  private readonly key: Uint8Array;
+
+  /**
+   * @param secret - HS256 key material, at least 32 bytes
+   * @param accessTtlSeconds - access token lifetime in seconds
+   */
+  constructor(
+    secret: string,
+    private readonly accessTtlSeconds: number,
+  ) {
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  /** Signs an access token for `viewer`; `now` is the issue instant. */
+  async signAccessToken(viewer: Viewer, now: Date): Promise<string> {
+    const iat = Math.floor(now.getTime() / 1000);
+    return new SignJWT({ role: viewer.role })
+      .setProtectedHeader({ alg: ALGORITHM, typ: "JWT" })
+      .setSubject(viewer.userId)
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setJti(randomUUID())
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + this.accessTtlSeconds)
+      .sign(this.key);
+  }
+
+  /**
+   * Verifies signature, algorithm, issuer, audience and expiry (against `now`).
+   * @throws UnauthenticatedError for any invalid, forged or expired token.
+   */
+  async verifyAccessToken(token: string, now: Date): Promise<Viewer> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, {
+        algorithms: [ALGORITHM],
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        currentDate: now,
+      });
+      const role = payload.role;
+      if (typeof payload.sub !== "string" || (role !== "CUSTOMER" && role !== "PROVIDER" && role !== "ADMIN")) {
+        throw new UnauthenticatedError("Invalid access token");
+      }
+      return { userId: payload.sub, role };
+    } catch (err) {
+      if (err instanceof UnauthenticatedError) throw err;
+      if (err instanceof joseErrors.JWTExpired) throw new UnauthenticatedError("Access token expired");
+      throw new UnauthenticatedError("Invalid access token");
+    }
+  }
+
+  /** A new opaque refresh token (256 random bits, base64url) and the SHA-256 hex hash that is stored. */
+  mintRefreshToken(): { token: string; hash: string } {
+    const token = randomBytes(32).toString("base64url");
+    return { token, hash: hashRefreshToken(token) };
+  }
+}
+
+/** SHA-256 hex of a refresh token; a fast hash suffices for 256-bit random tokens. */
+export function hashRefreshToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
