@@ -1,0 +1,59 @@
+import { loadConfig, type Config } from "../../src/config";
+import type { Clock } from "../../src/domain/clock";
+import { startServer, type RunningServer } from "../../src/server";
+import { MODE_DATABASE_URL, MODE_REDIS_URL, createPostgresDatabase, type TestDatabase } from "./backends";
+
+/** Fixed test secret (32+ chars) so several instances accept each other's tokens. */
+export const TEST_JWT_SECRET = "test-secret-test-secret-test-secret-0123456789";
+
+export interface TestServerOptions {
+  /** PostgreSQL URL; default: a fresh database in PostgreSQL mode, in-memory PGlite otherwise. */
+  databaseUrl?: string;
+  /** Redis URL; default: `REDIS_URL` in that mode, in-process pub/sub otherwise. Pass null to force in-process. */
+  redisUrl?: string | null;
+  clock?: Clock;
+  env?: Record<string, string>;
+}
+
+export interface TestServer extends RunningServer {
+  config: Config;
+  /** Stops the server and drops the database it created, if any. */
+  close(): Promise<void>;
+}
+
+/** Starts a real Slotwise server on a free port of 127.0.0.1 for one test file. */
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
+  let created: TestDatabase | undefined;
+  let databaseUrl = opts.databaseUrl;
+  if (!databaseUrl && MODE_DATABASE_URL) {
+    created = await createPostgresDatabase(MODE_DATABASE_URL);
+    databaseUrl = created.url;
+  }
+  const redisUrl = opts.redisUrl === null ? undefined : (opts.redisUrl ?? MODE_REDIS_URL);
+  const config = loadConfig({
+    NODE_ENV: "test",
+    PORT: "0",
+    HOST: "127.0.0.1",
+    PGLITE_DIR: "memory://",
+    JWT_SECRET: TEST_JWT_SECRET,
+    DATABASE_POOL_MAX: "10",
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+    ...opts.env,
+  });
+  let server: RunningServer;
+  try {
+    server = await startServer(config, { clock: opts.clock });
+  } catch (err) {
+    await created?.drop();
+    throw err;
+  }
+  return {
+    ...server,
+    config,
+    close: async () => {
+      await server.stop();
+      await created?.drop();
+    },
+  };
+}
