@@ -121,6 +121,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       schema,
       introspection: !config.isProduction,
       includeStacktraceInErrorResponses: !config.isProduction,
+      // main.ts owns signal handling; Apollo's own handler would re-raise the signal mid-shutdown.
+      stopOnTerminationSignals: false,
       formatError: (formatted, error) => formatError(formatted, error, { maskInternal, log }),
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer }),
