@@ -32,20 +32,24 @@ const envSchema = z
     SQS_EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(9324),
     BOOKING_HOLD_MINUTES: z.coerce.number().int().positive().max(7 * 24 * 60).default(15),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
-  })
-  .superRefine((env, ctx) => {
-    if (env.NODE_ENV === "production") {
-      if (!env.DATABASE_URL) ctx.addIssue({ code: "custom", path: ["DATABASE_URL"], message: "is required when NODE_ENV=production" });
-      if (!env.JWT_SECRET) ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "is required when NODE_ENV=production" });
-    }
-    if (env.JWT_SECRET && env.JWT_SECRET.length < 32) {
-      // RFC 7518 §3.2: an HS256 key must be at least 256 bits.
-      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "must be at least 32 characters (RFC 7518 §3.2)" });
-    }
-    if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD)) {
-      ctx.addIssue({ code: "custom", path: ["ADMIN_PASSWORD"], message: "ADMIN_EMAIL and ADMIN_PASSWORD must be set together" });
-    }
   });
+
+/**
+ * Rules across variables. They run on the raw values, independently of the per-variable
+ * parse, so one malformed variable never hides another missing one.
+ */
+function crossVariableIssues(env: Record<string, string | undefined>): string[] {
+  const set = (name: string) => (env[name]?.trim() ?? "") !== "";
+  const issues: string[] = [];
+  if (env.NODE_ENV === "production") {
+    if (!set("DATABASE_URL")) issues.push("DATABASE_URL: is required when NODE_ENV=production");
+    if (!set("JWT_SECRET")) issues.push("JWT_SECRET: is required when NODE_ENV=production");
+  }
+  // RFC 7518 §3.2: an HS256 key must be at least 256 bits.
+  if (set("JWT_SECRET") && env.JWT_SECRET!.trim().length < 32) issues.push("JWT_SECRET: must be at least 32 characters (RFC 7518 §3.2)");
+  if (set("ADMIN_EMAIL") !== set("ADMIN_PASSWORD")) issues.push("ADMIN_PASSWORD: ADMIN_EMAIL and ADMIN_PASSWORD must be set together");
+  return issues;
+}
 
 /** Parsed, validated configuration. Durations carry their unit in the name. */
 export interface Config {
@@ -86,9 +90,12 @@ export class ConfigError extends Error {
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  const issues = [
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`)),
+    ...crossVariableIssues(env),
+  ];
+  if (!parsed.success || issues.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n${issues.map((l) => `  ${l}`).join("\n")}`);
   }
   const e = parsed.data;
   return {
