@@ -1,0 +1,183 @@
+/**
+ * `npm run demo`: Slotwise on realistic input, checked end to end.
+ *
+ * Usage:
+ *   npm run demo                                   # uses http://127.0.0.1:4000/graphql if it answers,
+ *                                                  # else starts a server in this process (in-memory PGlite)
+ *   npm run demo -- --url http://host:4000/graphql # a given server (or DEMO_URL=...); it must answer /healthz
+ *   npm run demo -- --seed 42                      # repeat a run's random choices
+ *   npm run demo -- --customers 200 --providers 18
+ *
+ * It creates providers (each by its own PROVIDER account) in six time zones with a working
+ * week of 30-minute slots, registers customers who book concurrently (racers for a few popular
+ * slots fire in the same tick), lets owners accept and reject and customers cancel, while real
+ * graphql-ws listeners follow every provider, a sample of bookings and one provider's slots.
+ * Expectations come only from the demo's own mutation answers; the summary compares them with
+ * what each listener received and with the server's providerBookings. Exit code 0 only when
+ * everything matched; 1 otherwise.
+ */
+import { randomBytes } from "node:crypto";
+import { parseArgs } from "node:util";
+import type { Client } from "graphql-ws";
+import { openWsClient, sleep } from "./demo/graphql";
+import { Ledger, type Account, type BookingRecord } from "./demo/ledger";
+import { listenToBooking, listenToProvider, listenToSlots, waitForQuiet, type Listener } from "./demo/listeners";
+import { Random } from "./demo/random";
+import { bookingRush, customersCancel, providersDecide, type ScenarioContext } from "./demo/scenario-actions";
+import { addWorkingWeeks, createProviders, registerCustomers, slotAtLocalHour } from "./demo/scenario-setup";
+import { passed, renderSummary } from "./demo/summary";
+import { resolveTarget } from "./demo/target";
+import { checkBookingListener, checkRaces, checkServerState, checkSlotListener, entitledBookingEvents, expectedCount, fetchProviderBookings } from "./demo/verify";
+import type { ServerBooking } from "./demo/operations";
+
+const POPULAR_SLOTS = 5;
+const RACERS_PER_POPULAR_SLOT = 30;
+const SAMPLED_PENDING = 15;
+const SAMPLED_CONFIRMED = 5;
+// Time for a just-sent subscribe message to reach the server's pub/sub; graphql-ws has no ack for it.
+const SUBSCRIBE_SETTLE_MS = 750;
+
+function progress(message: string): void {
+  process.stderr.write(`[demo] ${message}\n`);
+}
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      url: { type: "string" },
+      seed: { type: "string" },
+      customers: { type: "string", default: "120" },
+      providers: { type: "string", default: "12" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  const int = (v: string | undefined, name: string, min: number) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}`);
+    return n;
+  };
+  return {
+    help: values.help,
+    url: values.url ?? (process.env.DEMO_URL || undefined),
+    seed: values.seed === undefined ? randomBytes(4).readUInt32BE() : int(values.seed, "seed", 0),
+    customers: int(values.customers, "customers", RACERS_PER_POPULAR_SLOT),
+    providers: int(values.providers, "providers", POPULAR_SLOTS),
+  };
+}
+
+async function main(): Promise<number> {
+  const opts = options();
+  if (opts.help) {
+    process.stdout.write("usage: npm run demo -- [--url http://127.0.0.1:4000/graphql] [--seed N] [--customers N] [--providers N]\n");
+    return 0;
+  }
+  const started = Date.now();
+  const phases: { name: string; ms: number }[] = [];
+  const phase = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    progress(`${name}...`);
+    const result = await fn();
+    phases.push({ name, ms: Date.now() - t0 });
+    return result;
+  };
+
+  const target = await resolveTarget(opts.url);
+  progress(`target: ${target.description}; seed ${opts.seed}`);
+  const clients: Client[] = [];
+  const listeners: Listener[] = [];
+  const entitledFrom = new Map<Listener, number>();
+  try {
+    const runId = randomBytes(4).toString("hex");
+    const ledger = new Ledger();
+    const rng = new Random(opts.seed);
+    const connect = async (token?: string) => {
+      const { client, connected } = openWsClient(target.wsUrl, token);
+      clients.push(client);
+      await connected;
+      return client;
+    };
+
+    const providers = await phase("providers", () => createProviders(target.url, runId, opts.providers));
+    const popularProviders = providers.slice(0, POPULAR_SLOTS);
+    await phase("provider listeners", async () => {
+      const ownerClients = await Promise.all(providers.map((p) => connect(p.owner.token)));
+      providers.forEach((p, i) => listeners.push(listenToProvider(ownerClients[i]!, p.id, `owner of ${p.name}`)));
+      listeners.push(listenToSlots(await connect(), popularProviders[0]!.id, `anonymous, slots of ${popularProviders[0]!.name}`));
+      await sleep(SUBSCRIBE_SETTLE_MS);
+    });
+    await phase("availability", async () => {
+      await addWorkingWeeks(target.url, providers);
+      for (const p of providers) ledger.slotsCreated(p.slots);
+    });
+    const customers = await phase("customers", () => registerCustomers(target.url, runId, opts.customers));
+    const ctx: ScenarioContext = { url: target.url, runId, ledger, rng, providers, customers };
+
+    const popular = popularProviders.map((p, i) => slotAtLocalHour(p, 10 + i));
+    const customerClients = new Map<string, Promise<Client>>();
+    const sampled = { PENDING: 0, CONFIRMED: 0 };
+    const subscriptions: Promise<void>[] = [];
+    const followBooking = (record: BookingRecord, customer: Account) => {
+      const key = record.status === "PENDING" ? "PENDING" : "CONFIRMED";
+      if (sampled[key] >= (key === "PENDING" ? SAMPLED_PENDING : SAMPLED_CONFIRMED)) return;
+      sampled[key]++;
+      // Entitled only to what happens after this moment: the creation events are already out.
+      const from = record.events.length;
+      if (!customerClients.has(customer.id)) customerClients.set(customer.id, connect(customer.token));
+      subscriptions.push(
+        customerClients.get(customer.id)!.then((client) => {
+          const l = listenToBooking(client, record.id, `${customer.name}, booking ${record.id.slice(0, 8)}`);
+          entitledFrom.set(l, from);
+          listeners.push(l);
+        }),
+      );
+    };
+    await phase("booking rush", async () => {
+      await bookingRush(ctx, popular, RACERS_PER_POPULAR_SLOT, followBooking);
+      await Promise.all(subscriptions);
+      await sleep(SUBSCRIBE_SETTLE_MS);
+    });
+    await phase("owners decide", () => providersDecide(ctx));
+    await phase("customers cancel", () => customersCancel(ctx));
+
+    const slotsOf = (providerId: string) => providers.find((p) => p.id === providerId)?.slots ?? [];
+    const quiet = await waitForQuiet(listeners, (l) => expectedCount(l, ledger, entitledFrom, slotsOf));
+
+    const serverBookings = new Map<string, ServerBooking[]>();
+    await phase("verify", async () => {
+      for (const p of providers) serverBookings.set(p.id, await fetchProviderBookings(target.url, p));
+    });
+    const outcome = {
+      target: target.description,
+      seed: opts.seed,
+      providers,
+      customers: customers.length,
+      ledger,
+      server: checkServerState(ledger, providers, serverBookings),
+      raceProblems: checkRaces(ledger, popular),
+      listeners: listeners.map((l) =>
+        l.kind === "slotAvailabilityChanged" ? checkSlotListener(l, slotsOf(l.target), ledger) : checkBookingListener(l, entitledBookingEvents(l, ledger, entitledFrom)),
+      ),
+      quietWaitMs: quiet.waitedMs,
+      phases,
+      elapsedMs: Date.now() - started,
+    };
+    process.stdout.write(`\n${renderSummary(outcome)}\n`);
+    return passed(outcome) ? 0 : 1;
+  } finally {
+    for (const l of listeners) l.stop();
+    await Promise.all(clients.map((c) => c.dispose()));
+    await target.stop();
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+    // Anything still holding the event loop open must not keep a finished demo alive.
+    setTimeout(() => process.exit(code), 2_000).unref();
+  },
+  (err: unknown) => {
+    process.stderr.write(`[demo] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,49 @@
+import { randomBytes } from "node:crypto";
+import { loadConfig } from "../../src/config";
+import { startServer } from "../../src/server";
+import { endpointsOf } from "./graphql";
+
+export const DEFAULT_URL = "http://127.0.0.1:4000/graphql";
+
+/** The server the demo talks to. */
+export interface Target {
+  url: string;
+  wsUrl: string;
+  /** `external`: a server that was already running; `in-process`: started by the demo. */
+  mode: "external" | "in-process";
+  description: string;
+  stop(): Promise<void>;
+}
+
+async function answers(healthUrl: string): Promise<boolean> {
+  try {
+    const res = await fetch(healthUrl, { signal: AbortSignal.timeout(2_000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An explicit URL must answer `/healthz`. Without one, a server on the default URL is
+ * used when it answers; otherwise one is started in this process on the embedded default
+ * (in-memory PGlite, in-process pub/sub, a free port) and stopped by `stop()`.
+ */
+export async function resolveTarget(explicitUrl: string | undefined): Promise<Target> {
+  const candidate = endpointsOf(explicitUrl ?? DEFAULT_URL);
+  if (await answers(candidate.healthUrl)) {
+    return { ...candidate, mode: "external", description: `running server at ${candidate.url}`, stop: async () => undefined };
+  }
+  if (explicitUrl) throw new Error(`no Slotwise server answers at ${candidate.healthUrl}`);
+
+  // A fixed secret only silences the "random secret" warning; the tokens die with the process anyway.
+  const config = loadConfig({ PGLITE_DIR: "memory://", PORT: "0", LOG_LEVEL: "warn", JWT_SECRET: randomBytes(32).toString("hex") });
+  const server = await startServer(config);
+  return {
+    url: server.url,
+    wsUrl: server.wsUrl,
+    mode: "in-process",
+    description: `in-process server at ${server.url} (embedded PGlite in memory, in-process pub/sub)`,
+    stop: () => server.stop(),
+  };
+}
