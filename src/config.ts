@@ -30,6 +30,9 @@ const envSchema = z
     SQS_BOOKING_CONFIRMATION_QUEUE_URL: optionalString,
     SQS_BOOKING_EVENTS_QUEUE_URL: optionalString,
     SQS_EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(9324),
+    OUTBOX_RELAY: z.enum(["on", "off"]).default("on"),
+    OUTBOX_RELAY_POLL_MS: z.coerce.number().int().min(10).default(1_000),
+    CONSUMER_STATE_DIR: z.string().default(".data/consumers"),
     BOOKING_HOLD_MINUTES: z.coerce.number().int().positive().max(7 * 24 * 60).default(15),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
   });
@@ -71,7 +74,16 @@ export interface Config {
   refreshTokenTtlDays: number;
   aws: { region: string; sqsEndpoint?: string };
   queues: { bookingRequest?: string; bookingConfirmation?: string; bookingEvents?: string };
+  /** Port of the embedded SQS emulator (0 = any free port); used only when no SQS is configured. */
   sqsEmulatorPort: number;
+  /** True when an SQS endpoint or any queue URL is configured; otherwise the emulator is embedded. */
+  sqsConfigured: boolean;
+  /** Whether this process runs the outbox relay. */
+  outboxRelay: boolean;
+  /** Fallback poll interval of the relay, in ms (it also wakes right after each commit). */
+  outboxRelayPollMs: number;
+  /** Where consumers keep their processed-event store when no DATABASE_URL is set (PGlite). */
+  consumerStateDir: string;
   /** How long a PENDING booking holds its slot, in minutes. */
   bookingHoldMinutes: number;
   logLevel: string;
@@ -118,6 +130,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       bookingEvents: e.SQS_BOOKING_EVENTS_QUEUE_URL,
     },
     sqsEmulatorPort: e.SQS_EMULATOR_PORT,
+    sqsConfigured: Boolean(
+      e.AWS_ENDPOINT_URL_SQS || e.SQS_BOOKING_REQUEST_QUEUE_URL || e.SQS_BOOKING_CONFIRMATION_QUEUE_URL || e.SQS_BOOKING_EVENTS_QUEUE_URL,
+    ),
+    outboxRelay: e.OUTBOX_RELAY === "on",
+    outboxRelayPollMs: e.OUTBOX_RELAY_POLL_MS,
+    consumerStateDir: e.CONSUMER_STATE_DIR,
     bookingHoldMinutes: e.BOOKING_HOLD_MINUTES,
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === "test" ? "silent" : "info"),
   };

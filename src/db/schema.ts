@@ -7,6 +7,7 @@ import {
   jsonb,
   pgEnum,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -153,6 +154,10 @@ export const outbox = pgTable(
     payload: jsonb("payload").notNull(),
     createdAt: tz("created_at").notNull().defaultNow(),
     publishedAt: tz("published_at"),
+    /** Lease: a relay that claimed the row owns it until then; an expired lease may be re-claimed. */
+    claimedUntil: tz("claimed_until"),
+    /** Queue URLs that already accepted this event, so a retry never resends to them. */
+    deliveredQueues: text("delivered_queues").array().notNull().default(sql`'{}'::text[]`),
     attempts: integer("attempts").notNull().default(0),
     lastError: text("last_error"),
   },
@@ -160,7 +165,25 @@ export const outbox = pgTable(
     index("outbox_unpublished_idx")
       .on(t.id)
       .where(sql`${t.publishedAt} is null`),
+    // The relay's per-booking ordering check looks up earlier unpublished events of a booking.
+    index("outbox_booking_unpublished_idx")
+      .on(t.bookingId, t.id)
+      .where(sql`${t.publishedAt} is null`),
   ],
+);
+
+/**
+ * Events a consumer has handled, keyed by consumer name and event id: what makes SQS
+ * consumers idempotent across redeliveries and restarts.
+ */
+export const processedEvents = pgTable(
+  "processed_events",
+  {
+    consumer: text("consumer").notNull(),
+    eventId: uuid("event_id").notNull(),
+    processedAt: tz("processed_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.consumer, t.eventId], name: "processed_events_pkey" })],
 );
 
 export type UserRow = typeof users.$inferSelect;

@@ -37,6 +37,9 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     PGLITE_DIR: "memory://",
     JWT_SECRET: TEST_JWT_SECRET,
     DATABASE_POOL_MAX: "10",
+    // The relay (and the embedded SQS emulator it would start) is opt-in per test file.
+    OUTBOX_RELAY: "off",
+    SQS_EMULATOR_PORT: "0",
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
     ...opts.env,
