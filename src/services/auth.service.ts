@@ -100,8 +100,12 @@ export class AuthService {
    * @throws UnauthenticatedError when the token is invalid or expired, or its user no longer exists
    */
   async authenticate(accessToken: string): Promise<Viewer> {
-    const viewer = await this.tokens.verifyAccessToken(accessToken, this.clock.now());
-    return viewer;
+    const claims = await this.tokens.verifyAccessToken(accessToken, this.clock.now());
+    // A valid signature is not enough: the account must still exist (a reset database keeps
+    // the secret), and its role is read from the database, so a role change takes effect now.
+    const user = await findUserById(this.db, claims.userId);
+    if (!user) throw new UnauthenticatedError("Invalid access token");
+    return { userId: user.id, role: user.role };
   }
 
   /** The signed-in user, or null for an anonymous caller. */
