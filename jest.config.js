@@ -8,7 +8,9 @@ const swc = [
       keepClassNames: true,
       target: "es2022",
     },
-    module: { type: "commonjs" },
+    // Keep import() native: ESM-only packages (fauxqs) load through jest's ESM support
+    // (--experimental-vm-modules) instead of failing as require().
+    module: { type: "commonjs", ignoreDynamic: true },
   },
 ];
 

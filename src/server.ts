@@ -16,6 +16,7 @@ import { DomainError } from "./domain/errors";
 import { LivePublisher } from "./events/live-publisher";
 import { createInMemoryPubSub, type LivePubSub } from "./events/pubsub";
 import { createRedisPubSub } from "./events/redis-pubsub";
+import { startRelay, type RelayHandle } from "./events/relay-setup";
 import { buildAppSchema } from "./graphql/build-schema";
 import { bearerToken, type GraphQLContext } from "./graphql/context";
 import { formatError, toGraphQLError } from "./graphql/error-format";
@@ -34,6 +35,8 @@ export interface RunningServer {
   database: Database;
   pubSub: LivePubSub;
   live: LivePublisher;
+  /** The outbox relay, when this instance runs one. */
+  relay?: RelayHandle;
   log: Logger;
   /** Stops accepting, closes sockets, then closes pub/sub and the database. */
   stop(): Promise<void>;
@@ -71,10 +74,19 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     if (!config.jwtSecret) log.warn("JWT_SECRET is not set: using a random secret; tokens will not survive a restart");
     const tokens = new TokenService(config.jwtSecret ?? randomBytes(32).toString("hex"), config.accessTokenTtlSeconds);
     const live = new LivePublisher(pubSub, log);
-    const services = createServices({ db: database.db, clock, config, tokens, live });
+    let relay: RelayHandle | undefined;
+    const services = createServices({ db: database.db, clock, config, tokens, live, relayStatus: () => relay?.relay.status() });
     if (config.admin) {
       await services.auth.ensureAdmin(config.admin.email, config.admin.password);
       log.info({ email: config.admin.email }, "admin account ensured");
+    }
+
+    if (config.outboxRelay) {
+      relay = await startRelay(config, database.db, clock, log);
+      const handle = relay;
+      live.onCommit(() => handle.relay.wake());
+      // Runs before pub/sub and database close (cleanup runs in order), so the last round can finish.
+      cleanup.unshift(() => handle.stop());
     }
 
     const schema = await buildAppSchema(pubSub);
@@ -180,6 +192,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       database,
       pubSub,
       live,
+      relay,
       log,
       stop: () => {
         stopping ??= (async () => {

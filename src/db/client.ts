@@ -2,7 +2,18 @@ import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import type { ExtractTablesWithRelations } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
+import { PGlite } from "@electric-sql/pglite";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
 import * as schema from "./schema";
+
+// This subpath's type declarations are ESM-only, but the package ships a CommonJS build for it.
+const { btree_gist } = require("@electric-sql/pglite/contrib/btree_gist") as typeof import("@electric-sql/pglite/contrib/btree_gist", {
+  with: { "resolution-mode": "import" },
+});
 
 export type Schema = typeof schema;
 /** A Drizzle database handle; the same type for PGlite and postgres.js. */
@@ -49,21 +60,19 @@ const MIGRATION_LOCK_KEY = 7_345_120_001;
 
 /**
  * Opens PostgreSQL (postgres.js) when `databaseUrl` is set, embedded PGlite otherwise.
- * Driver modules are loaded lazily so a PostgreSQL deployment never loads the WASM build.
+ * (Drivers are imported statically: a dynamic import() would load a second, ESM copy of
+ * drizzle under jest, and drizzle's entity checks do not survive the dual-package split.)
  */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const migrationsFolder = findMigrationsFolder();
   if (options.databaseUrl) {
-    const { default: postgres } = await import("postgres");
-    const { drizzle } = await import("drizzle-orm/postgres-js");
-    const { migrate } = await import("drizzle-orm/postgres-js/migrator");
     const client = postgres(options.databaseUrl, {
       max: options.poolMax,
       onnotice: () => undefined,
       // Keep timestamps as Date in UTC; never depend on the server's TimeZone.
       connection: { TimeZone: "UTC", application_name: "slotwise" },
     });
-    const db = drizzle(client, { schema }) as unknown as Db;
+    const db = drizzlePostgres(client, { schema }) as unknown as Db;
     return {
       db,
       kind: "postgres",
@@ -71,7 +80,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
         const lock = await client.reserve();
         try {
           await lock`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
-          await migrate(drizzle(client, { schema }), { migrationsFolder });
+          await migratePostgres(drizzlePostgres(client, { schema }), { migrationsFolder });
         } finally {
           await lock`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => undefined);
           lock.release();
@@ -86,20 +95,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     };
   }
 
-  const { PGlite } = await import("@electric-sql/pglite");
-  const { btree_gist } = await import("@electric-sql/pglite/contrib/btree_gist");
-  const { drizzle } = await import("drizzle-orm/pglite");
-  const { migrate } = await import("drizzle-orm/pglite/migrator");
   const dataDir = options.pgliteDir;
   if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
   const client = await PGlite.create(dataDir, { extensions: { btree_gist } });
   await client.exec("set time zone 'UTC'");
-  const db = drizzle(client, { schema }) as unknown as Db;
+  const db = drizzlePglite(client, { schema }) as unknown as Db;
   return {
     db,
     kind: "pglite",
     async migrate() {
-      await migrate(drizzle(client, { schema }), { migrationsFolder });
+      await migratePglite(drizzlePglite(client, { schema }), { migrationsFolder });
     },
     async ping() {
       await client.query("select 1");

@@ -20,13 +20,20 @@ export const NO_LIVE_CHANGES: LiveChanges = { bookingEvents: [], slots: [] };
 export class LivePublisher {
   /** Count of failed publishes since start, for `/metrics` and tests. */
   failures = 0;
+  private readonly commitListeners: (() => void)[] = [];
 
   constructor(
     private readonly pubSub: LivePubSub,
     private readonly log: Logger,
   ) {}
 
+  /** Registers `listener` to run after every commit that changed something (e.g. wake the outbox relay). */
+  onCommit(listener: () => void): void {
+    this.commitListeners.push(listener);
+  }
+
   async publish(changes: LiveChanges): Promise<void> {
+    for (const listener of this.commitListeners) listener();
     // Sequential per event keeps one booking's events in commit order on every channel.
     for (const message of changes.bookingEvents) {
       await this.attempt(() =>

@@ -2,11 +2,13 @@ import type { Config } from "../config";
 import type { Db } from "../db/client";
 import type { Clock } from "../domain/clock";
 import type { LivePublisher } from "../events/live-publisher";
+import type { RelayRuntimeStatus } from "../events/outbox-relay";
 import { AuthService } from "./auth.service";
 import { BookingCreateService } from "./booking-create.service";
 import { BookingQueryService } from "./booking-query.service";
 import { BookingTransitionService } from "./booking-transition.service";
 import { createLoaders, type Loaders } from "./data-loaders";
+import { OutboxStatusService } from "./outbox-status.service";
 import { ProviderService } from "./provider.service";
 import type { TokenService } from "./token.service";
 
@@ -20,6 +22,7 @@ export interface Services {
   bookingCreate: BookingCreateService;
   bookingTransition: BookingTransitionService;
   bookingQuery: BookingQueryService;
+  outboxStatus: OutboxStatusService;
   /** A fresh set of DataLoaders; call once per request or subscription event. */
   createLoaders(): Loaders;
 }
@@ -30,6 +33,8 @@ export interface ServiceDeps {
   config: Pick<Config, "bookingHoldMinutes" | "refreshTokenTtlDays">;
   tokens: TokenService;
   live: LivePublisher;
+  /** This instance's relay state, when it runs one. */
+  relayStatus?: () => RelayRuntimeStatus | undefined;
 }
 
 export function createServices(d: ServiceDeps): Services {
@@ -39,6 +44,7 @@ export function createServices(d: ServiceDeps): Services {
     bookingCreate: new BookingCreateService(d.db, d.clock, d.live, d.config.bookingHoldMinutes),
     bookingTransition: new BookingTransitionService(d.db, d.clock, d.live),
     bookingQuery: new BookingQueryService(d.db),
+    outboxStatus: new OutboxStatusService(d.db, d.clock, d.relayStatus ?? (() => undefined)),
     createLoaders: () => createLoaders(d.db),
   };
 }

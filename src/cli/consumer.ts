@@ -1,0 +1,97 @@
+import { ConfigError, loadConfig } from "../config";
+import { createBookingConsumer, HANDLED_EVENT_TYPES, type ConsumerName } from "../consumers/booking-consumer";
+import { ConsumerSetupError, openConsumerDatabase, resolveConsumerQueue } from "../consumers/consumer-config";
+import { LogNotifier } from "../consumers/notifier";
+import { createLogger } from "../logger";
+
+const USAGE = "usage: npm run consumer -- provider|customer\n";
+const WAIT_TIME_SECONDS = 20;
+
+/**
+ * `npm run consumer -- provider|customer`: a notification consumer on SQS (issue 3).
+ * `provider` notifies providers of new booking requests; `customer` notifies customers of
+ * confirmations, rejections and cancellations. Notifications are structured log lines.
+ * SIGTERM/SIGINT stop it gracefully (the message being handled is finished and deleted);
+ * a second signal exits at once.
+ */
+async function main(): Promise<void> {
+  const name = process.argv[2];
+  if (name !== "provider" && name !== "customer") {
+    process.stderr.write(USAGE);
+    process.exit(2);
+  }
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  const consumerName: ConsumerName = name;
+
+  let queue;
+  try {
+    queue = await resolveConsumerQueue(config, consumerName, WAIT_TIME_SECONDS);
+  } catch (err) {
+    if (err instanceof ConsumerSetupError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const database = await openConsumerDatabase(config, consumerName);
+  const consumer = createBookingConsumer({
+    name: consumerName,
+    queueUrl: queue.queueUrl,
+    sqs: queue.sqs,
+    db: database.db,
+    notifier: new LogNotifier(log),
+    log,
+    waitTimeSeconds: WAIT_TIME_SECONDS,
+  });
+  consumer.start();
+  log.info(
+    {
+      consumer: consumerName,
+      queueUrl: queue.queueUrl,
+      endpoint: queue.endpoint ?? "AWS default",
+      sqs: queue.source,
+      handles: HANDLED_EVENT_TYPES[consumerName],
+      processedEventStore: database.kind === "postgres" ? "DATABASE_URL" : `PGlite ${config.consumerStateDir}/${consumerName}`,
+    },
+    `${consumerName} consumer listening on ${queue.queueUrl}`,
+  );
+
+  let signals = 0;
+  const shutdown = (signal: string) => {
+    signals++;
+    if (signals > 1) {
+      log.warn({ signal }, "second signal: exiting now (an unfinished message will be redelivered)");
+      process.exit(1);
+    }
+    log.info({ signal, maxWaitSeconds: WAIT_TIME_SECONDS }, "stopping: finishing the current poll and the messages in flight");
+    consumer
+      .stop()
+      .then(async () => {
+        queue.sqs.destroy();
+        await database.close();
+        log.info("consumer stopped");
+        process.exit(0);
+      })
+      .catch((err) => {
+        log.error({ err }, "shutdown failed");
+        process.exit(1);
+      });
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+}
+
+main().catch((err) => {
+  process.stderr.write(`consumer failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
