@@ -33,6 +33,19 @@ const envSchema = z
     OUTBOX_RELAY: z.enum(["on", "off"]).default("on"),
     OUTBOX_RELAY_POLL_MS: z.coerce.number().int().min(10).default(1_000),
     CONSUMER_STATE_DIR: z.string().default(".data/consumers"),
+    WORKERS: z.enum(["on", "off"]).default("on"),
+    WORKER_INTERVAL_MS: z.coerce.number().int().min(10).default(5_000),
+    REMINDER_OFFSETS_MINUTES: z
+      .string()
+      .default("1440,60")
+      .transform((v, ctx) => {
+        const parts = v.split(",").map((p) => p.trim()).filter(Boolean).map(Number);
+        if (parts.length === 0 || parts.some((n) => !Number.isInteger(n) || n <= 0 || n > 60 * 24 * 60)) {
+          ctx.addIssue({ code: "custom", message: "must be a comma-separated list of positive whole minutes (at most 60 days)" });
+          return z.NEVER;
+        }
+        return [...new Set(parts)].sort((a, b) => b - a);
+      }),
     BOOKING_HOLD_MINUTES: z.coerce.number().int().positive().max(7 * 24 * 60).default(15),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
   });
@@ -84,6 +97,12 @@ export interface Config {
   outboxRelayPollMs: number;
   /** Where consumers keep their processed-event store when no DATABASE_URL is set (PGlite). */
   consumerStateDir: string;
+  /** Whether this process runs the hold-expiry, reminder and schedule-horizon workers. */
+  workers: boolean;
+  /** How often the hold-expiry and reminder workers look for work, in ms. */
+  workerIntervalMs: number;
+  /** Offsets before a booking's start at which reminders go out, in minutes, largest first. */
+  reminderOffsetsMinutes: number[];
   /** How long a PENDING booking holds its slot, in minutes. */
   bookingHoldMinutes: number;
   logLevel: string;
@@ -137,6 +156,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     outboxRelayPollMs: e.OUTBOX_RELAY_POLL_MS,
     consumerStateDir: e.CONSUMER_STATE_DIR,
     bookingHoldMinutes: e.BOOKING_HOLD_MINUTES,
+    workers: e.WORKERS === "on",
+    workerIntervalMs: e.WORKER_INTERVAL_MS,
+    reminderOffsetsMinutes: e.REMINDER_OFFSETS_MINUTES,
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === "test" ? "silent" : "info"),
   };
 }

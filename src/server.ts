@@ -23,6 +23,7 @@ import { formatError, toGraphQLError } from "./graphql/error-format";
 import { createLogger } from "./logger";
 import { createServices, type Services, type Viewer } from "./services";
 import { TokenService } from "./services/token.service";
+import { startWorkers, stopWorkers } from "./workers";
 
 /** A started Slotwise instance. */
 export interface RunningServer {
@@ -87,6 +88,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       live.onCommit(() => handle.relay.wake());
       // Runs before pub/sub and database close (cleanup runs in order), so the last round can finish.
       cleanup.unshift(() => handle.stop());
+    }
+
+    if (config.workers) {
+      const workers = startWorkers(services, config, log.child({ component: "workers" }));
+      cleanup.unshift(() => stopWorkers(workers));
     }
 
     const schema = await buildAppSchema(pubSub);

@@ -5,7 +5,10 @@ import { LogNotifier } from "../consumers/notifier";
 import { createLogger } from "../logger";
 
 const USAGE = "usage: npm run consumer -- provider|customer\n";
-const WAIT_TIME_SECONDS = 20;
+// A graceful stop lets the current long poll finish (sqs-consumer stop without abort, so no
+// receive is cut off mid-response), so this bounds how long SIGTERM takes when idle. 5 s keeps
+// shutdown prompt at the cost of a few more empty receives than SQS's 20 s maximum.
+const WAIT_TIME_SECONDS = 5;
 
 /**
  * `npm run consumer -- provider|customer`: a notification consumer on SQS (issue 3).

@@ -22,6 +22,7 @@ import {
 
 export const roleEnum = pgEnum("role", ["CUSTOMER", "PROVIDER", "ADMIN"]);
 export const slotStatusEnum = pgEnum("slot_status", ["AVAILABLE", "HELD", "BOOKED", "BLOCKED"]);
+export const slotSourceEnum = pgEnum("slot_source", ["MANUAL", "SCHEDULE"]);
 export const bookingStatusEnum = pgEnum("booking_status", ["PENDING", "CONFIRMED", "REJECTED", "CANCELLED", "EXPIRED"]);
 
 // Millisecond precision matches JS Date exactly, so keyset cursors round-trip without loss.
@@ -82,9 +83,17 @@ export const slots = pgTable(
     startsAt: tz("starts_at").notNull(),
     endsAt: tz("ends_at").notNull(),
     status: slotStatusEnum("status").notNull().default("AVAILABLE"),
+    /** MANUAL (addAvailability) or SCHEDULE (generated); regeneration only touches SCHEDULE slots. */
+    source: slotSourceEnum("source").notNull().default("MANUAL"),
     updatedAt: tz("updated_at").notNull().defaultNow(),
   },
-  (t) => [index("slots_provider_start_idx").on(t.providerId, t.startsAt)],
+  (t) => [
+    index("slots_provider_start_idx").on(t.providerId, t.startsAt),
+    // The reminder worker scans booked slots starting soon, across providers.
+    index("slots_booked_start_idx")
+      .on(t.startsAt)
+      .where(sql`${t.status} = 'BOOKED'`),
+  ],
 );
 
 export const bookings = pgTable(
@@ -173,6 +182,47 @@ export const outbox = pgTable(
 );
 
 /**
+ * A provider's weekly schedule in its own time zone (contract part 2-scheduling).
+ * Windows are local wall-clock times; slots are generated from it up to `horizonDays` ahead.
+ */
+export const schedules = pgTable("schedules", {
+  providerId: uuid("provider_id")
+    .primaryKey()
+    .references(() => providers.id),
+  slotMinutes: integer("slot_minutes").notNull(),
+  bufferMinutes: integer("buffer_minutes").notNull(),
+  minimumNoticeMinutes: integer("minimum_notice_minutes").notNull(),
+  horizonDays: integer("horizon_days").notNull(),
+  /** `WeeklyWindow[]` ({ weekday 1-7, startTime, endTime } as HH:MM local). */
+  weekly: jsonb("weekly").notNull(),
+  /** `DateOverride[]` ({ date YYYY-MM-DD, windows }). */
+  overrides: jsonb("overrides").notNull(),
+  /** Slots have been generated for starts before this instant. */
+  generatedUntil: tz("generated_until").notNull(),
+  updatedAt: tz("updated_at").notNull(),
+});
+
+/**
+ * One row per reminder decided for a booking at an offset before a given slot start:
+ * the primary key makes each reminder happen exactly once across workers and restarts, and
+ * a rescheduled booking (new slot start) gets reminders for its new time.
+ */
+export const bookingReminders = pgTable(
+  "booking_reminders",
+  {
+    bookingId: uuid("booking_id")
+      .notNull()
+      .references(() => bookings.id),
+    offsetMinutes: integer("offset_minutes").notNull(),
+    slotStartsAt: tz("slot_starts_at").notNull(),
+    /** Whether an event was emitted (false: superseded by a closer reminder that was due at the same time). */
+    emitted: boolean("emitted").notNull(),
+    decidedAt: tz("decided_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.bookingId, t.offsetMinutes, t.slotStartsAt], name: "booking_reminders_pkey" })],
+);
+
+/**
  * Events a consumer has handled, keyed by consumer name and event id: what makes SQS
  * consumers idempotent across redeliveries and restarts.
  */
@@ -192,3 +242,4 @@ export type SlotRow = typeof slots.$inferSelect;
 export type BookingRow = typeof bookings.$inferSelect;
 export type BookingStatusChangeRow = typeof bookingStatusChanges.$inferSelect;
 export type OutboxRow = typeof outbox.$inferSelect;
+export type ScheduleRow = typeof schedules.$inferSelect;

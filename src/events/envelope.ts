@@ -30,6 +30,12 @@ export const bookingEventEnvelopeSchema = z.object({
   reason: z.string().nullable(),
   /** Present on BOOKING_CONFIRMED. */
   acceptedAt: isoUtc.optional(),
+  /** Present on BOOKING_RESCHEDULED: the slot the booking moved away from. */
+  previousSlotId: z.uuid().optional(),
+  previousSlotStart: isoUtc.optional(),
+  previousSlotEnd: isoUtc.optional(),
+  /** Present on BOOKING_REMINDER: how long before `slotStart` this reminder is, in minutes. */
+  reminderOffsetMinutes: z.number().int().positive().optional(),
 });
 
 /** One booking event, as sent to SQS and subscribers. */
@@ -52,7 +58,14 @@ export interface EnvelopeSource {
 export function buildEnvelope(
   eventType: BookingEventEnvelope["eventType"],
   source: EnvelopeSource,
-  opts: { at: Date; previousStatus: BookingEventEnvelope["status"] | null; actorId: string | null; reason?: string | null },
+  opts: {
+    at: Date;
+    previousStatus: BookingEventEnvelope["status"] | null;
+    actorId: string | null;
+    reason?: string | null;
+    /** Extra fields of some event types (previousSlot*, reminderOffsetMinutes). */
+    extra?: Pick<BookingEventEnvelope, "previousSlotId" | "previousSlotStart" | "previousSlotEnd" | "reminderOffsetMinutes">;
+  },
 ): BookingEventEnvelope {
   const envelope: BookingEventEnvelope = {
     eventId: randomUUID(),
@@ -71,5 +84,5 @@ export function buildEnvelope(
     reason: opts.reason ?? null,
   };
   if (eventType === "BOOKING_CONFIRMED") envelope.acceptedAt = opts.at.toISOString();
-  return envelope;
+  return { ...envelope, ...opts.extra };
 }

@@ -12,6 +12,8 @@ import type { LivePublisher } from "../events/live-publisher";
 import { toSlotSnapshot } from "../events/snapshots";
 import { requireRole } from "./access";
 import { recordBookingChanges, type RecordedChange } from "./booking-effects";
+import { expireLapsedHoldOnSlot } from "./booking-expiry.service";
+import { bookableAfter } from "./schedule.service";
 import type { Viewer } from "./token.service";
 
 export interface CreateBookingInput {
@@ -81,7 +83,11 @@ export class BookingCreateService {
         const provider = await findProviderById(tx, slot.providerId);
         if (!provider) throw new NotFoundError("Provider", slot.providerId);
         const init = initialState(provider.requiresConfirmation, now, this.holdMinutes);
-        const claimed = await claimSlot(tx, slotId, init.slotStatus, now);
+        const startsAfter = await bookableAfter(tx, provider.id, now);
+        let claimed = await claimSlot(tx, slotId, init.slotStatus, now, startsAfter);
+        // A hold that has run out no longer blocks the slot, even before the expiry worker runs.
+        const expired = claimed ? undefined : await expireLapsedHoldOnSlot(tx, slotId, now);
+        if (expired) claimed = await claimSlot(tx, slotId, init.slotStatus, now, startsAfter);
         if (!claimed) throw new ConflictError("SLOT_UNAVAILABLE", "The slot is no longer available");
         const booking = await insertBooking(tx, {
           slotId,
@@ -98,7 +104,7 @@ export class BookingCreateService {
           changes.push({ eventType: "BOOKING_CONFIRMED", from: "PENDING", to: "CONFIRMED", actorId: null, reason: AUTO_CONFIRM_REASON });
         }
         const messages = await recordBookingChanges(tx, booking, claimed, changes, now);
-        return { booking, messages, slot: claimed };
+        return { booking, messages: [...(expired?.messages ?? []), ...messages], slot: claimed };
       });
     } catch (err) {
       // A concurrent request with the same key won: answer with its booking.

@@ -17,6 +17,10 @@ export interface RecordedChange {
   /** User who caused it; null for the system. */
   actorId: string | null;
   reason: string | null;
+  /** Type-specific envelope fields (e.g. the previous slot of a reschedule). */
+  extra?: Parameters<typeof buildEnvelope>[2]["extra"];
+  /** False for events that are not status transitions (reminders): no history row. */
+  transition?: boolean;
 }
 
 /**
@@ -37,11 +41,13 @@ export async function recordBookingChanges(
 ): Promise<BookingEventMessage[]> {
   await insertStatusChanges(
     tx,
-    changes.map((c) => ({ bookingId: booking.id, fromStatus: c.from, toStatus: c.to, actorId: c.actorId, reason: c.reason, at })),
+    changes
+      .filter((c) => c.transition !== false)
+      .map((c) => ({ bookingId: booking.id, fromStatus: c.from, toStatus: c.to, actorId: c.actorId, reason: c.reason, at })),
   );
   const messages = changes.map((c) => {
     const snapshot = { ...booking, status: c.to };
-    const event = buildEnvelope(c.eventType, { booking: snapshot, slot }, { at, previousStatus: c.from, actorId: c.actorId, reason: c.reason });
+    const event = buildEnvelope(c.eventType, { booking: snapshot, slot }, { at, previousStatus: c.from, actorId: c.actorId, reason: c.reason, extra: c.extra });
     return { event, booking: toBookingSnapshot(snapshot) };
   });
   await appendToOutbox(

@@ -2,9 +2,10 @@ import DataLoader from "dataloader";
 import type { Db } from "../db/client";
 import { findStatusChangesByBookingIds } from "../db/repositories/bookings.repository";
 import { findProvidersByIds } from "../db/repositories/providers.repository";
+import { findSchedulesByProviderIds } from "../db/repositories/schedules.repository";
 import { findSlotsByIds } from "../db/repositories/slots.repository";
 import { findUsersByIds } from "../db/repositories/users.repository";
-import type { BookingStatusChangeRow, ProviderRow, SlotRow, UserRow } from "../db/schema";
+import type { BookingStatusChangeRow, ProviderRow, ScheduleRow, SlotRow, UserRow } from "../db/schema";
 
 /**
  * Batch loaders for every relation the schema resolves. Create one set per request
@@ -15,6 +16,8 @@ export interface Loaders {
   provider: DataLoader<string, ProviderRow | undefined>;
   slot: DataLoader<string, SlotRow | undefined>;
   history: DataLoader<string, BookingStatusChangeRow[]>;
+  /** By provider id. */
+  schedule: DataLoader<string, ScheduleRow | undefined>;
 }
 
 function byId<T extends { id: string }>(load: (ids: readonly string[]) => Promise<T[]>) {
@@ -30,6 +33,10 @@ export function createLoaders(db: Db): Loaders {
     user: byId((ids) => findUsersByIds(db, ids)),
     provider: byId((ids) => findProvidersByIds(db, ids)),
     slot: byId((ids) => findSlotsByIds(db, ids)),
+    schedule: new DataLoader<string, ScheduleRow | undefined>(async (ids) => {
+      const map = new Map((await findSchedulesByProviderIds(db, ids)).map((r) => [r.providerId, r]));
+      return ids.map((id) => map.get(id));
+    }),
     history: new DataLoader<string, BookingStatusChangeRow[]>(async (ids) => {
       const rows = await findStatusChangesByBookingIds(db, ids);
       const groups = new Map<string, BookingStatusChangeRow[]>(ids.map((id) => [id, []]));

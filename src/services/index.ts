@@ -5,11 +5,16 @@ import type { LivePublisher } from "../events/live-publisher";
 import type { RelayRuntimeStatus } from "../events/outbox-relay";
 import { AuthService } from "./auth.service";
 import { BookingCreateService } from "./booking-create.service";
+import { BookingExpiryService } from "./booking-expiry.service";
+import { BookingRescheduleService } from "./booking-reschedule.service";
 import { BookingQueryService } from "./booking-query.service";
 import { BookingTransitionService } from "./booking-transition.service";
 import { createLoaders, type Loaders } from "./data-loaders";
 import { OutboxStatusService } from "./outbox-status.service";
 import { ProviderService } from "./provider.service";
+import { ReminderService } from "./reminder.service";
+import { ScheduleService } from "./schedule.service";
+import { SlotBlockService } from "./slot-block.service";
 import type { TokenService } from "./token.service";
 
 export type { Viewer } from "./token.service";
@@ -23,6 +28,11 @@ export interface Services {
   bookingTransition: BookingTransitionService;
   bookingQuery: BookingQueryService;
   outboxStatus: OutboxStatusService;
+  schedules: ScheduleService;
+  bookingReschedule: BookingRescheduleService;
+  bookingExpiry: BookingExpiryService;
+  reminders: ReminderService;
+  slotBlock: SlotBlockService;
   /** A fresh set of DataLoaders; call once per request or subscription event. */
   createLoaders(): Loaders;
 }
@@ -30,7 +40,7 @@ export interface Services {
 export interface ServiceDeps {
   db: Db;
   clock: Clock;
-  config: Pick<Config, "bookingHoldMinutes" | "refreshTokenTtlDays">;
+  config: Pick<Config, "bookingHoldMinutes" | "refreshTokenTtlDays" | "reminderOffsetsMinutes">;
   tokens: TokenService;
   live: LivePublisher;
   /** This instance's relay state, when it runs one. */
@@ -45,6 +55,11 @@ export function createServices(d: ServiceDeps): Services {
     bookingTransition: new BookingTransitionService(d.db, d.clock, d.live),
     bookingQuery: new BookingQueryService(d.db),
     outboxStatus: new OutboxStatusService(d.db, d.clock, d.relayStatus ?? (() => undefined)),
+    schedules: new ScheduleService(d.db, d.clock, d.live),
+    bookingReschedule: new BookingRescheduleService(d.db, d.clock, d.live, d.config.bookingHoldMinutes),
+    bookingExpiry: new BookingExpiryService(d.db, d.clock, d.live),
+    reminders: new ReminderService(d.db, d.clock, d.live, d.config.reminderOffsetsMinutes),
+    slotBlock: new SlotBlockService(d.db, d.clock, d.live),
     createLoaders: () => createLoaders(d.db),
   };
 }

@@ -3,6 +3,7 @@ import type { Db } from "../db/client";
 import { decodeCursor, parsePageSize, type Page } from "../db/cursor";
 import { isConstraintViolation } from "../db/pg-error";
 import { findProviderById, insertProvider, listProviders } from "../db/repositories/providers.repository";
+import { findSchedule } from "../db/repositories/schedules.repository";
 import { insertSlots, listAvailableSlots } from "../db/repositories/slots.repository";
 import type { ProviderRow, SlotRow } from "../db/schema";
 import type { Clock } from "../domain/clock";
@@ -139,6 +140,12 @@ export class ProviderService {
     }
     const provider = await findProviderById(this.db, providerId);
     if (!provider) throw new NotFoundError("Provider", providerId);
-    return listAvailableSlots(this.db, { providerId, from, to, notBefore: this.clock.now(), limit: MAX_SLOTS_PER_QUERY });
+    const now = this.clock.now().getTime();
+    // A schedule's minimum notice and horizon bound what is bookable; one-off slots have neither.
+    const schedule = await findSchedule(this.db, providerId);
+    const notBefore = new Date(now + (schedule?.minimumNoticeMinutes ?? 0) * 60_000);
+    const until = schedule ? new Date(Math.min(to.getTime(), now + schedule.horizonDays * 86_400_000)) : to;
+    if (until.getTime() <= from.getTime()) return [];
+    return listAvailableSlots(this.db, { providerId, from, to: until, notBefore, limit: MAX_SLOTS_PER_QUERY });
   }
 }

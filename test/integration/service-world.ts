@@ -97,7 +97,7 @@ export function makeWorld(db: Db, start = new Date("2031-03-10T08:00:00.000Z")):
   const services = createServices({
     db,
     clock,
-    config: { bookingHoldMinutes: HOLD_MINUTES, refreshTokenTtlDays: 30 },
+    config: { bookingHoldMinutes: HOLD_MINUTES, refreshTokenTtlDays: 30, reminderOffsetsMinutes: [1440, 60] },
     tokens: new TokenService(SECRET, 900),
     live,
   });

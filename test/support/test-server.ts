@@ -39,6 +39,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     DATABASE_POOL_MAX: "10",
     // The relay (and the embedded SQS emulator it would start) is opt-in per test file.
     OUTBOX_RELAY: "off",
+    // Background workers are opt-in too; worker tests drive them with a moved clock.
+    WORKERS: "off",
     SQS_EMULATOR_PORT: "0",
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...(redisUrl ? { REDIS_URL: redisUrl } : {}),

@@ -1,7 +1,7 @@
-import { and, asc, desc, eq, inArray, lt, or } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, lt, lte, or } from "drizzle-orm";
 import type { DbOrTx } from "../client";
 import { toPage, type KeysetPosition, type Page } from "../cursor";
-import { bookingStatusChanges, bookings, type BookingRow, type BookingStatusChangeRow } from "../schema";
+import { bookingReminders, bookingStatusChanges, bookings, slots, type BookingRow, type BookingStatusChangeRow, type SlotRow } from "../schema";
 
 export type BookingStatus = BookingRow["status"];
 
@@ -102,4 +102,98 @@ export async function findStatusChangesByBookingIds(db: DbOrTx, ids: readonly st
     .from(bookingStatusChanges)
     .where(inArray(bookingStatusChanges.bookingId, [...ids]))
     .orderBy(asc(bookingStatusChanges.bookingId), asc(bookingStatusChanges.id));
+}
+
+/**
+ * Locks up to `limit` PENDING bookings whose hold ran out by `now`, skipping rows another
+ * worker holds (`FOR UPDATE SKIP LOCKED`), oldest hold first.
+ */
+export async function lockLapsedHolds(db: DbOrTx, now: Date, limit: number): Promise<BookingRow[]> {
+  return db
+    .select()
+    .from(bookings)
+    .where(and(eq(bookings.status, "PENDING"), lte(bookings.holdExpiresAt, now)))
+    .orderBy(asc(bookings.holdExpiresAt))
+    .limit(limit)
+    .for("update", { skipLocked: true });
+}
+
+/** The PENDING booking holding `slotId` if its hold ran out by `now`, locked. */
+export async function lockLapsedHoldOnSlot(db: DbOrTx, slotId: string, now: Date): Promise<BookingRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(bookings)
+    .where(and(eq(bookings.slotId, slotId), eq(bookings.status, "PENDING"), lte(bookings.holdExpiresAt, now)))
+    .limit(1)
+    .for("update");
+  return row;
+}
+
+/** Moves a locked active booking to another slot with a new status and hold. */
+export async function moveBooking(
+  db: DbOrTx,
+  id: string,
+  from: BookingStatus,
+  values: { slotId: string; status: BookingStatus; holdExpiresAt: Date | null; updatedAt: Date },
+): Promise<BookingRow | undefined> {
+  const [row] = await db
+    .update(bookings)
+    .set(values)
+    .where(and(eq(bookings.id, id), eq(bookings.status, from)))
+    .returning();
+  return row;
+}
+
+/**
+ * CONFIRMED bookings whose slot starts in (now, now + withinMinutes], locked with
+ * `FOR UPDATE SKIP LOCKED` so concurrent reminder workers split the work, soonest first.
+ */
+export async function lockBookingsStartingSoon(
+  db: DbOrTx,
+  now: Date,
+  withinMinutes: number,
+  limit: number,
+): Promise<{ booking: BookingRow; slot: SlotRow }[]> {
+  const rows = await db
+    .select({ booking: bookings, slot: slots })
+    .from(bookings)
+    .innerJoin(slots, eq(slots.id, bookings.slotId))
+    .where(
+      and(
+        eq(bookings.status, "CONFIRMED"),
+        eq(slots.status, "BOOKED"),
+        gt(slots.startsAt, now),
+        lte(slots.startsAt, new Date(now.getTime() + withinMinutes * 60_000)),
+      ),
+    )
+    .orderBy(asc(slots.startsAt))
+    .limit(limit)
+    .for("update", { of: bookings, skipLocked: true });
+  return rows;
+}
+
+/** Offsets already decided for a booking at a given slot start. */
+export async function findDecidedReminderOffsets(db: DbOrTx, bookingId: string, slotStartsAt: Date): Promise<Set<number>> {
+  const rows = await db
+    .select({ offset: bookingReminders.offsetMinutes })
+    .from(bookingReminders)
+    .where(and(eq(bookingReminders.bookingId, bookingId), eq(bookingReminders.slotStartsAt, slotStartsAt)));
+  return new Set(rows.map((r) => r.offset));
+}
+
+/**
+ * Records reminder decisions; the primary key (booking, offset, slot start) makes each
+ * happen once. @returns the offsets this call recorded (others were already decided)
+ */
+export async function insertReminderDecisions(
+  db: DbOrTx,
+  values: readonly { bookingId: string; offsetMinutes: number; slotStartsAt: Date; emitted: boolean; decidedAt: Date }[],
+): Promise<number[]> {
+  if (values.length === 0) return [];
+  const rows = await db
+    .insert(bookingReminders)
+    .values([...values])
+    .onConflictDoNothing()
+    .returning({ offset: bookingReminders.offsetMinutes });
+  return rows.map((r) => r.offset);
 }

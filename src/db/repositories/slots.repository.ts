@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, gte, inArray, lt } from "drizzle-orm";
 import type { DbOrTx } from "../client";
-import { slots, type SlotRow } from "../schema";
+import { bookings, slots, type SlotRow } from "../schema";
 
 export type SlotStatus = SlotRow["status"];
 
@@ -49,16 +49,17 @@ export async function listAvailableSlots(
 
 /**
  * Claims a slot: moves it from AVAILABLE to `to` only if it is still AVAILABLE and
- * starts after `now`. This conditional UPDATE is what serialises racing bookings: the
+ * starts after `startsAfter` (default `now`; later when the provider asks for minimum
+ * notice). This conditional UPDATE is what serialises racing bookings: the
  * row lock makes every loser re-check the condition after the winner commits.
  *
  * @returns the claimed slot, or undefined when someone else has it (or it is past).
  */
-export async function claimSlot(db: DbOrTx, id: string, to: SlotStatus, now: Date): Promise<SlotRow | undefined> {
+export async function claimSlot(db: DbOrTx, id: string, to: SlotStatus, now: Date, startsAfter: Date = now): Promise<SlotRow | undefined> {
   const [row] = await db
     .update(slots)
     .set({ status: to, updatedAt: now })
-    .where(and(eq(slots.id, id), eq(slots.status, "AVAILABLE"), gt(slots.startsAt, now)))
+    .where(and(eq(slots.id, id), eq(slots.status, "AVAILABLE"), gt(slots.startsAt, startsAfter)))
     .returning();
   return row;
 }
@@ -77,4 +78,72 @@ export async function updateSlotStatus(
     .where(and(eq(slots.id, id), inArray(slots.status, [...from])))
     .returning();
   return row;
+}
+
+/**
+ * Inserts slots, silently skipping any that would overlap an existing slot of the provider
+ * (`ON CONFLICT DO NOTHING` honours the `slots_no_overlap` exclusion constraint), so
+ * regeneration never fails on, or disturbs, held, booked, blocked or one-off slots.
+ */
+export async function insertSlotsSkippingOverlaps(
+  db: DbOrTx,
+  values: readonly { providerId: string; startsAt: Date; endsAt: Date; source: SlotRow["source"]; updatedAt: Date }[],
+): Promise<SlotRow[]> {
+  const out: SlotRow[] = [];
+  // Bounded statement size: a year of 5-minute slots is ~100k rows.
+  for (let i = 0; i < values.length; i += 1_000) {
+    out.push(...(await db.insert(slots).values(values.slice(i, i + 1_000)).onConflictDoNothing().returning()));
+  }
+  return out;
+}
+
+/** Identity of a generated slot for regeneration: `${startMs}:${endMs}`. */
+export function slotKey(s: { startsAt: Date; endsAt: Date }): string {
+  return `${s.startsAt.getTime()}:${s.endsAt.getTime()}`;
+}
+
+/**
+ * Withdraws a provider's future generated AVAILABLE slots that are not in `keep` (see
+ * {@link slotKey}). Slots some booking ever referenced cannot be deleted (history points at
+ * them), so those are BLOCKED instead. The status condition is re-checked under the row
+ * lock, so a slot a concurrent booking just claimed is left alone.
+ *
+ * @returns the withdrawn slots (deleted or blocked), for live updates
+ */
+export async function withdrawScheduleSlots(
+  db: DbOrTx,
+  opts: { providerId: string; from: Date; keep: ReadonlySet<string>; now: Date },
+): Promise<SlotRow[]> {
+  const candidates = await db
+    .select()
+    .from(slots)
+    .where(and(eq(slots.providerId, opts.providerId), eq(slots.source, "SCHEDULE"), eq(slots.status, "AVAILABLE"), gte(slots.startsAt, opts.from)));
+  const retire = candidates.filter((s) => !opts.keep.has(slotKey(s))).map((s) => s.id);
+  if (retire.length === 0) return [];
+  const withdrawn: SlotRow[] = [];
+  for (let i = 0; i < retire.length; i += 1_000) {
+    const ids = retire.slice(i, i + 1_000);
+    const referenced = new Set(
+      (await db.selectDistinct({ slotId: bookings.slotId }).from(bookings).where(inArray(bookings.slotId, ids))).map((r) => r.slotId),
+    );
+    const deletable = ids.filter((id) => !referenced.has(id));
+    const blockable = ids.filter((id) => referenced.has(id));
+    if (deletable.length > 0) {
+      const deleted = await db
+        .delete(slots)
+        .where(and(inArray(slots.id, deletable), eq(slots.status, "AVAILABLE")))
+        .returning();
+      withdrawn.push(...deleted.map((s) => ({ ...s, status: "BLOCKED" as const })));
+    }
+    if (blockable.length > 0) {
+      withdrawn.push(
+        ...(await db
+          .update(slots)
+          .set({ status: "BLOCKED", updatedAt: opts.now })
+          .where(and(inArray(slots.id, blockable), eq(slots.status, "AVAILABLE")))
+          .returning()),
+      );
+    }
+  }
+  return withdrawn;
 }

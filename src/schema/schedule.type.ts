@@ -1,0 +1,52 @@
+import { Field, Int, ObjectType } from "type-graphql";
+
+@ObjectType({ description: "A weekly opening window in the provider's local time." })
+export class WeeklyWindow {
+  @Field(() => Int, { description: "ISO weekday: 1 = Monday ... 7 = Sunday." })
+  weekday!: number;
+
+  @Field(() => String, { description: "Local wall-clock time, HH:MM (24 h)." })
+  startTime!: string;
+
+  @Field(() => String, { description: "Local wall-clock time, HH:MM (24 h); after startTime." })
+  endTime!: string;
+}
+
+@ObjectType({ description: "A local time window on one date." })
+export class TimeWindow {
+  @Field(() => String)
+  startTime!: string;
+
+  @Field(() => String)
+  endTime!: string;
+}
+
+@ObjectType({ description: "Replaces the weekly windows on one local date; no windows means closed." })
+export class DateOverride {
+  @Field(() => String, { description: "Local date, YYYY-MM-DD." })
+  date!: string;
+
+  @Field(() => [TimeWindow])
+  windows!: TimeWindow[];
+}
+
+@ObjectType({ description: "A provider's weekly schedule, in its own time zone." })
+export class Schedule {
+  @Field(() => Int)
+  slotMinutes!: number;
+
+  @Field(() => Int, { description: "Gap kept free after every slot, in minutes." })
+  bufferMinutes!: number;
+
+  @Field(() => Int, { description: "How long before a slot's start it can still be booked, in minutes." })
+  minimumNoticeMinutes!: number;
+
+  @Field(() => Int, { description: "How many days ahead slots are offered." })
+  horizonDays!: number;
+
+  @Field(() => [WeeklyWindow])
+  weekly!: WeeklyWindow[];
+
+  @Field(() => [DateOverride])
+  overrides!: DateOverride[];
+}

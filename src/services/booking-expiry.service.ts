@@ -1,0 +1,82 @@
+import type { Db, Tx } from "../db/client";
+import { lockLapsedHolds, lockLapsedHoldOnSlot, updateBookingStatus } from "../db/repositories/bookings.repository";
+import { findSlotById, updateSlotStatus } from "../db/repositories/slots.repository";
+import type { BookingRow, SlotRow } from "../db/schema";
+import { decideTransition } from "../domain/booking-lifecycle";
+import type { Clock } from "../domain/clock";
+import type { LivePublisher } from "../events/live-publisher";
+import type { BookingEventMessage } from "../events/pubsub";
+import { toSlotSnapshot } from "../events/snapshots";
+import { recordBookingChanges } from "./booking-effects";
+
+export const HOLD_EXPIRED_REASON = "The provider did not answer before the hold expired";
+
+/** What expiring one booking changed, to publish after commit. */
+export interface ExpiryOutcome {
+  booking: BookingRow;
+  messages: BookingEventMessage[];
+  slot: SlotRow | undefined;
+}
+
+/**
+ * Expires one locked PENDING booking inside `tx`: EXPIRED, slot back to AVAILABLE, history
+ * (actor: system) and a BOOKING_EXPIRED outbox event.
+ */
+export async function expireBookingInTx(tx: Tx, booking: BookingRow, now: Date): Promise<ExpiryOutcome> {
+  const t = decideTransition(booking.status, "expire");
+  const updated = await updateBookingStatus(tx, booking.id, booking.status, { status: t.to, reason: HOLD_EXPIRED_REASON, updatedAt: now });
+  if (!updated) throw new Error(`booking ${booking.id} changed under its row lock`);
+  const slot = await updateSlotStatus(tx, booking.slotId, ["HELD"], "AVAILABLE", now);
+  const slotForEvent = slot ?? (await findSlotById(tx, booking.slotId));
+  if (!slotForEvent) throw new Error(`slot ${booking.slotId} of booking ${booking.id} is missing`);
+  const messages = await recordBookingChanges(
+    tx,
+    updated,
+    slotForEvent,
+    [{ eventType: t.event, from: t.from, to: t.to, actorId: null, reason: HOLD_EXPIRED_REASON }],
+    now,
+  );
+  return { booking: updated, messages, slot };
+}
+
+/**
+ * Expires the lapsed hold on `slotId`, if any, inside `tx`, so a booking of a slot whose
+ * hold has run out succeeds even before the worker gets to it.
+ */
+export async function expireLapsedHoldOnSlot(tx: Tx, slotId: string, now: Date): Promise<ExpiryOutcome | undefined> {
+  const lapsed = await lockLapsedHoldOnSlot(tx, slotId, now);
+  return lapsed ? expireBookingInTx(tx, lapsed, now) : undefined;
+}
+
+/** The hold-expiry worker's use-case. */
+export class BookingExpiryService {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly live: LivePublisher,
+  ) {}
+
+  /**
+   * Expires up to `limit` PENDING bookings whose `holdExpiresAt` has passed. Rows are
+   * claimed with `FOR UPDATE SKIP LOCKED`, so several instances can run this at once and
+   * never expire one booking twice.
+   *
+   * @returns how many bookings were expired
+   */
+  async expireLapsedHolds(limit = 100): Promise<number> {
+    const now = this.clock.now();
+    const outcomes = await this.db.transaction(async (tx) => {
+      const lapsed = await lockLapsedHolds(tx, now, limit);
+      const out: ExpiryOutcome[] = [];
+      for (const booking of lapsed) out.push(await expireBookingInTx(tx, booking, now));
+      return out;
+    });
+    if (outcomes.length > 0) {
+      await this.live.publish({
+        bookingEvents: outcomes.flatMap((o) => o.messages),
+        slots: outcomes.flatMap((o) => (o.slot ? [toSlotSnapshot(o.slot)] : [])),
+      });
+    }
+    return outcomes.length;
+  }
+}

@@ -1,0 +1,152 @@
+import type { Db, DbOrTx } from "../db/client";
+import { findProviderById } from "../db/repositories/providers.repository";
+import {
+  findSchedule,
+  findSchedulesNeedingExtension,
+  setGeneratedUntil,
+  upsertSchedule,
+} from "../db/repositories/schedules.repository";
+import { insertSlotsSkippingOverlaps, slotKey, withdrawScheduleSlots } from "../db/repositories/slots.repository";
+import type { ProviderRow, ScheduleRow, SlotRow } from "../db/schema";
+import type { Clock } from "../domain/clock";
+import { NotFoundError } from "../domain/errors";
+import { parseId } from "../domain/ids";
+import { generateScheduleSlots, parseScheduleRules, type DateOverride, type ScheduleRules, type WeeklyWindow } from "../domain/schedule";
+import type { LivePublisher } from "../events/live-publisher";
+import { toSlotSnapshot } from "../events/snapshots";
+import { requireProviderManager, requireViewer } from "./access";
+import type { Viewer } from "./token.service";
+
+export interface SetScheduleInput {
+  providerId: string;
+  slotMinutes: number;
+  bufferMinutes?: number | null;
+  minimumNoticeMinutes?: number | null;
+  horizonDays?: number | null;
+  weekly: WeeklyWindow[];
+  overrides?: DateOverride[] | null;
+}
+
+/** Defaults for optional schedule fields. */
+export const SCHEDULE_DEFAULTS = { bufferMinutes: 0, minimumNoticeMinutes: 0, horizonDays: 30 } as const;
+const DAY_MS = 86_400_000;
+
+/** The rules of a stored schedule, in the provider's zone. */
+export function rulesOf(schedule: ScheduleRow, provider: Pick<ProviderRow, "timeZone">): ScheduleRules {
+  return {
+    timeZone: provider.timeZone,
+    slotMinutes: schedule.slotMinutes,
+    bufferMinutes: schedule.bufferMinutes,
+    minimumNoticeMinutes: schedule.minimumNoticeMinutes,
+    horizonDays: schedule.horizonDays,
+    weekly: schedule.weekly as WeeklyWindow[],
+    overrides: schedule.overrides as DateOverride[],
+  };
+}
+
+/**
+ * The earliest start a slot of this provider may have to be booked at `now`: `now` plus the
+ * schedule's minimum notice (none without a schedule).
+ */
+export async function bookableAfter(db: DbOrTx, providerId: string, now: Date): Promise<Date> {
+  const schedule = await findSchedule(db, providerId);
+  return new Date(now.getTime() + (schedule?.minimumNoticeMinutes ?? 0) * 60_000);
+}
+
+/** Weekly schedules and the slots generated from them. */
+export class ScheduleService {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly live: LivePublisher,
+  ) {}
+
+  /**
+   * Replaces the provider's schedule and regenerates its future generated slots in one
+   * transaction: generated AVAILABLE slots that no longer fit are withdrawn, new ones are
+   * inserted, and HELD, BOOKED, BLOCKED and one-off (addAvailability) slots are never
+   * touched nor overlapped (the exclusion constraint skips overlapping inserts).
+   *
+   * @throws UnauthenticatedError; NotFoundError for an unknown provider; ForbiddenError unless the caller owns it
+   * @throws BadInputError for invalid rules (see parseScheduleRules)
+   */
+  async setSchedule(viewer: Viewer | null, input: SetScheduleInput): Promise<ScheduleRow> {
+    const v = requireViewer(viewer);
+    const providerId = parseId(input.providerId, "providerId");
+    const provider = await findProviderById(this.db, providerId);
+    if (!provider) throw new NotFoundError("Provider", providerId);
+    requireProviderManager(v, provider);
+    const rules = parseScheduleRules({
+      timeZone: provider.timeZone,
+      slotMinutes: input.slotMinutes,
+      bufferMinutes: input.bufferMinutes ?? SCHEDULE_DEFAULTS.bufferMinutes,
+      minimumNoticeMinutes: input.minimumNoticeMinutes ?? SCHEDULE_DEFAULTS.minimumNoticeMinutes,
+      horizonDays: input.horizonDays ?? SCHEDULE_DEFAULTS.horizonDays,
+      weekly: input.weekly,
+      overrides: input.overrides ?? [],
+    });
+    const now = this.clock.now();
+    const until = new Date(now.getTime() + rules.horizonDays * DAY_MS);
+    const desired = generateScheduleSlots(rules, now, until).filter((s) => s.startsAt.getTime() > now.getTime());
+    const { schedule, changed } = await this.db.transaction(async (tx) => {
+      // Locking the schedule row (when there is one) serialises setSchedule and horizon extension.
+      await findSchedule(tx, providerId, { forUpdate: true });
+      const saved = await upsertSchedule(tx, providerId, {
+        slotMinutes: rules.slotMinutes,
+        bufferMinutes: rules.bufferMinutes,
+        minimumNoticeMinutes: rules.minimumNoticeMinutes,
+        horizonDays: rules.horizonDays,
+        weekly: rules.weekly,
+        overrides: rules.overrides,
+        generatedUntil: until,
+        updatedAt: now,
+      });
+      const withdrawn = await withdrawScheduleSlots(tx, { providerId, from: now, keep: new Set(desired.map(slotKey)), now });
+      const inserted = await insertSlotsSkippingOverlaps(
+        tx,
+        desired.map((s) => ({ providerId, startsAt: s.startsAt, endsAt: s.endsAt, source: "SCHEDULE" as const, updatedAt: now })),
+      );
+      return { schedule: saved, changed: [...withdrawn, ...inserted] };
+    });
+    await this.live.publish({ bookingEvents: [], slots: changed.map(toSlotSnapshot) });
+    return schedule;
+  }
+
+  /** A provider's schedule, or null when it has none. */
+  async getSchedule(providerId: string): Promise<ScheduleRow | null> {
+    return (await findSchedule(this.db, providerId)) ?? null;
+  }
+
+  /**
+   * Keeps slots generated `horizonDays` ahead as time passes: for up to `limit` schedules
+   * whose generated range ends more than a day short of the horizon, generates the missing
+   * days. Each schedule is extended under its row lock and re-checked there, so several
+   * instances may run this at once without doing the work twice.
+   *
+   * @returns how many slots were added
+   */
+  async extendHorizons(limit = 100): Promise<number> {
+    const now = this.clock.now();
+    let added = 0;
+    const due = await findSchedulesNeedingExtension(this.db, now, limit);
+    for (const candidate of due) {
+      const target = new Date(now.getTime() + candidate.horizonDays * DAY_MS);
+      const inserted: SlotRow[] = await this.db.transaction(async (tx) => {
+        const schedule = await findSchedule(tx, candidate.providerId, { forUpdate: true });
+        const provider = await findProviderById(tx, candidate.providerId);
+        if (!schedule || !provider || schedule.generatedUntil.getTime() >= target.getTime() - DAY_MS) return [];
+        const from = new Date(Math.max(schedule.generatedUntil.getTime(), now.getTime()));
+        const slots = generateScheduleSlots(rulesOf(schedule, provider), from, target);
+        const rows = await insertSlotsSkippingOverlaps(
+          tx,
+          slots.map((s) => ({ providerId: provider.id, startsAt: s.startsAt, endsAt: s.endsAt, source: "SCHEDULE" as const, updatedAt: now })),
+        );
+        await setGeneratedUntil(tx, provider.id, target);
+        return rows;
+      });
+      added += inserted.length;
+      if (inserted.length > 0) await this.live.publish({ bookingEvents: [], slots: inserted.map(toSlotSnapshot) });
+    }
+    return added;
+  }
+}

@@ -1,0 +1,56 @@
+import type { Db } from "../db/client";
+import { findProviderById } from "../db/repositories/providers.repository";
+import { findSlotById, updateSlotStatus } from "../db/repositories/slots.repository";
+import type { SlotRow } from "../db/schema";
+import type { Clock } from "../domain/clock";
+import { ConflictError, NotFoundError } from "../domain/errors";
+import { parseId } from "../domain/ids";
+import type { LivePublisher } from "../events/live-publisher";
+import { toSlotSnapshot } from "../events/snapshots";
+import { requireProviderManager, requireViewer } from "./access";
+import type { Viewer } from "./token.service";
+
+/** Taking single slots off sale and back. */
+export class SlotBlockService {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly live: LivePublisher,
+  ) {}
+
+  /**
+   * AVAILABLE -> BLOCKED, by the provider's owner (or an admin). Blocking a blocked slot is a no-op.
+   * @throws NotFoundError / ForbiddenError; ConflictError `SLOT_UNAVAILABLE` when an active booking holds it
+   */
+  blockSlot(viewer: Viewer | null, id: string): Promise<SlotRow> {
+    return this.change(viewer, id, "AVAILABLE", "BLOCKED");
+  }
+
+  /**
+   * BLOCKED -> AVAILABLE, by the provider's owner (or an admin). Unblocking an available slot is a no-op.
+   * @throws NotFoundError / ForbiddenError; ConflictError `INVALID_TRANSITION` when the slot is held or booked
+   */
+  unblockSlot(viewer: Viewer | null, id: string): Promise<SlotRow> {
+    return this.change(viewer, id, "BLOCKED", "AVAILABLE");
+  }
+
+  private async change(viewer: Viewer | null, idInput: string, from: "AVAILABLE" | "BLOCKED", to: "AVAILABLE" | "BLOCKED"): Promise<SlotRow> {
+    const v = requireViewer(viewer);
+    const id = parseId(idInput);
+    const slot = await findSlotById(this.db, id);
+    const provider = slot && (await findProviderById(this.db, slot.providerId));
+    if (!slot || !provider) throw new NotFoundError("Slot", id);
+    requireProviderManager(v, provider);
+    // The conditional UPDATE decides under the row lock; a booking racing for the slot either
+    // claimed it first (we refuse) or finds it BLOCKED (it gets SLOT_UNAVAILABLE).
+    const changed = await updateSlotStatus(this.db, id, [from], to, this.clock.now());
+    if (changed) {
+      await this.live.publish({ bookingEvents: [], slots: [toSlotSnapshot(changed)] });
+      return changed;
+    }
+    const current = await findSlotById(this.db, id);
+    if (current?.status === to) return current;
+    if (to === "BLOCKED") throw new ConflictError("SLOT_UNAVAILABLE", "The slot has an active booking and cannot be blocked");
+    throw new ConflictError("INVALID_TRANSITION", `Cannot unblock a slot that is ${current?.status ?? "gone"}`);
+  }
+}
