@@ -46,6 +46,14 @@ const envSchema = z
         }
         return [...new Set(parts)].sort((a, b) => b - a);
       }),
+    MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(10),
+    MAX_QUERY_COST: z.coerce.number().int().positive().default(5_000),
+    MAX_QUERY_ALIASES: z.coerce.number().int().min(0).default(30),
+    MAX_DOCUMENT_BYTES: z.coerce.number().int().positive().default(20_000),
+    LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: z.coerce.number().int().positive().default(10),
+    LOGIN_MAX_ATTEMPTS_PER_CLIENT: z.coerce.number().int().positive().default(50),
+    LOGIN_RATE_WINDOW_SECONDS: z.coerce.number().int().positive().default(900),
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
     BOOKING_HOLD_MINUTES: z.coerce.number().int().positive().max(7 * 24 * 60).default(15),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
   });
@@ -97,6 +105,12 @@ export interface Config {
   outboxRelayPollMs: number;
   /** Where consumers keep their processed-event store when no DATABASE_URL is set (PGlite). */
   consumerStateDir: string;
+  /** Bounds on every operation, HTTP and graphql-ws alike. */
+  queryLimits: { maxDepth: number; maxCost: number; maxAliases: number; maxDocumentBytes: number };
+  /** Failed-login throttling: attempts per window, per account and per client address. */
+  loginRateLimit: { perAccount: number; perClient: number; windowSeconds: number };
+  /** How long shutdown waits for in-flight work before forcing, in ms. */
+  shutdownGraceMs: number;
   /** Whether this process runs the hold-expiry, reminder and schedule-horizon workers. */
   workers: boolean;
   /** How often the hold-expiry and reminder workers look for work, in ms. */
@@ -156,6 +170,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     outboxRelayPollMs: e.OUTBOX_RELAY_POLL_MS,
     consumerStateDir: e.CONSUMER_STATE_DIR,
     bookingHoldMinutes: e.BOOKING_HOLD_MINUTES,
+    queryLimits: {
+      maxDepth: e.MAX_QUERY_DEPTH,
+      maxCost: e.MAX_QUERY_COST,
+      maxAliases: e.MAX_QUERY_ALIASES,
+      maxDocumentBytes: e.MAX_DOCUMENT_BYTES,
+    },
+    loginRateLimit: {
+      perAccount: e.LOGIN_MAX_ATTEMPTS_PER_ACCOUNT,
+      perClient: e.LOGIN_MAX_ATTEMPTS_PER_CLIENT,
+      windowSeconds: e.LOGIN_RATE_WINDOW_SECONDS,
+    },
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     workers: e.WORKERS === "on",
     workerIntervalMs: e.WORKER_INTERVAL_MS,
     reminderOffsetsMinutes: e.REMINDER_OFFSETS_MINUTES,
