@@ -8,10 +8,14 @@
  *   npm run demo -- --seed 42                      # repeat a run's random choices
  *   npm run demo -- --customers 200 --providers 18
  *
- * It creates providers (each by its own PROVIDER account) in six time zones with a working
- * week of 30-minute slots, registers customers who book concurrently (racers for a few popular
- * slots fire in the same tick), lets owners accept and reject and customers cancel, while real
- * graphql-ws listeners follow every provider, a sample of bookings and one provider's slots.
+ * It creates providers (each by its own PROVIDER account) in six time zones. Most publish a
+ * weekly schedule in their own zone with setSchedule (lunch breaks, buffers, a minimum notice,
+ * a 14-day horizon, date overrides; one replaces its schedule), two publish one-off windows
+ * with addAvailability and one does both; the bookable slots of the coming week are read with
+ * availableSlots and checked against the plans. Customers book concurrently (racers for a few
+ * popular slots fire in the same tick), owners accept and reject, customers reschedule (some
+ * racing for one slot) and cancel, while real graphql-ws listeners follow every provider, a
+ * sample of bookings and two providers' slots.
  * Expectations come only from the demo's own mutation answers; the summary compares them with
  * what each listener received and with the server's providerBookings. Exit code 0 only when
  * everything matched; 1 otherwise.
@@ -23,17 +27,29 @@ import { openWsClient, sleep } from "./demo/graphql";
 import { Ledger, type Account, type BookingRecord } from "./demo/ledger";
 import { listenToBooking, listenToProvider, listenToSlots, waitForQuiet, type Listener } from "./demo/listeners";
 import { Random } from "./demo/random";
+import { popularSlot, publishAvailability } from "./demo/availability";
+import { checkRescheduleRaces, customersReschedule } from "./demo/reschedules";
 import { bookingRush, customersCancel, providersDecide, type ScenarioContext } from "./demo/scenario-actions";
-import { addWorkingWeeks, createProviders, registerCustomers, slotAtLocalHour } from "./demo/scenario-setup";
+import { createProviders, registerCustomers } from "./demo/scenario-setup";
 import { passed, renderSummary } from "./demo/summary";
 import { resolveTarget } from "./demo/target";
-import { checkBookingListener, checkRaces, checkServerState, checkSlotListener, entitledBookingEvents, expectedCount, fetchProviderBookings } from "./demo/verify";
+import {
+  checkBookingListener,
+  checkFinalAvailability,
+  checkRaces,
+  checkServerState,
+  checkSlotListener,
+  entitledBookingEvents,
+  expectedCount,
+  fetchProviderBookings,
+} from "./demo/verify";
 import type { ServerBooking } from "./demo/operations";
 
 const POPULAR_SLOTS = 5;
 const RACERS_PER_POPULAR_SLOT = 30;
 const SAMPLED_PENDING = 15;
 const SAMPLED_CONFIRMED = 5;
+const RESCHEDULES = { single: 8, races: 2, racersPerRace: 3 };
 // Time for a just-sent subscribe message to reach the server's pub/sub; graphql-ws has no ack for it.
 const SUBSCRIBE_SETTLE_MS = 750;
 
@@ -99,27 +115,32 @@ async function main(): Promise<number> {
 
     const providers = await phase("providers", () => createProviders(target.url, runId, opts.providers));
     const popularProviders = providers.slice(0, POPULAR_SLOTS);
+    // Slots of the republishing schedule provider and of a one-off provider are followed from before they exist.
+    const slotWatched = [providers.find((p) => p.plan.republish) ?? providers[0]!, providers.find((p) => p.plan.mode === "one-off")].filter(
+      (p): p is (typeof providers)[number] => p !== undefined,
+    );
     await phase("provider listeners", async () => {
       const ownerClients = await Promise.all(providers.map((p) => connect(p.owner.token)));
       providers.forEach((p, i) => listeners.push(listenToProvider(ownerClients[i]!, p.id, `owner of ${p.name}`)));
-      listeners.push(listenToSlots(await connect(), popularProviders[0]!.id, `anonymous, slots of ${popularProviders[0]!.name}`));
+      const anonymous = await connect();
+      for (const p of slotWatched) listeners.push(listenToSlots(anonymous, p.id, `anonymous, slots of ${p.name}`));
       await sleep(SUBSCRIBE_SETTLE_MS);
     });
-    await phase("availability", async () => {
-      await addWorkingWeeks(target.url, providers);
-      for (const p of providers) ledger.slotsCreated(p.slots);
-    });
+    const availabilityProblems: string[] = [];
+    await phase("availability", () => publishAvailability(target.url, providers, ledger, availabilityProblems));
     const customers = await phase("customers", () => registerCustomers(target.url, runId, opts.customers));
     const ctx: ScenarioContext = { url: target.url, runId, ledger, rng, providers, customers };
 
-    const popular = popularProviders.map((p, i) => slotAtLocalHour(p, 10 + i));
+    const popular = popularProviders.map(popularSlot);
     const customerClients = new Map<string, Promise<Client>>();
     const sampled = { PENDING: 0, CONFIRMED: 0 };
+    const followed = new Set<string>();
     const subscriptions: Promise<void>[] = [];
     const followBooking = (record: BookingRecord, customer: Account) => {
       const key = record.status === "PENDING" ? "PENDING" : "CONFIRMED";
       if (sampled[key] >= (key === "PENDING" ? SAMPLED_PENDING : SAMPLED_CONFIRMED)) return;
       sampled[key]++;
+      followed.add(record.id);
       // Entitled only to what happens after this moment: the creation events are already out.
       const from = record.events.length;
       if (!customerClients.has(customer.id)) customerClients.set(customer.id, connect(customer.token));
@@ -137,14 +158,17 @@ async function main(): Promise<number> {
       await sleep(SUBSCRIBE_SETTLE_MS);
     });
     await phase("owners decide", () => providersDecide(ctx));
+    await phase("customers reschedule", () => customersReschedule(ctx, RESCHEDULES, followed));
     await phase("customers cancel", () => customersCancel(ctx));
 
-    const slotsOf = (providerId: string) => providers.find((p) => p.id === providerId)?.slots ?? [];
+    const providerById = new Map(providers.map((p) => [p.id, p]));
+    const slotsOf = (providerId: string) => providerById.get(providerId)?.knownSlots.values() ?? [];
     const quiet = await waitForQuiet(listeners, (l) => expectedCount(l, ledger, entitledFrom, slotsOf));
 
     const serverBookings = new Map<string, ServerBooking[]>();
-    await phase("verify", async () => {
+    const finalAvailabilityProblems = await phase("verify", async () => {
       for (const p of providers) serverBookings.set(p.id, await fetchProviderBookings(target.url, p));
+      return checkFinalAvailability(target.url, providers, ledger);
     });
     const outcome = {
       target: target.description,
@@ -153,9 +177,13 @@ async function main(): Promise<number> {
       customers: customers.length,
       ledger,
       server: checkServerState(ledger, providers, serverBookings),
-      raceProblems: checkRaces(ledger, popular),
+      raceProblems: [...checkRaces(ledger, popular), ...checkRescheduleRaces(ctx)],
+      availabilityProblems,
+      finalAvailabilityProblems,
       listeners: listeners.map((l) =>
-        l.kind === "slotAvailabilityChanged" ? checkSlotListener(l, slotsOf(l.target), ledger) : checkBookingListener(l, entitledBookingEvents(l, ledger, entitledFrom)),
+        l.kind === "slotAvailabilityChanged"
+          ? checkSlotListener(l, providerById.get(l.target)!, ledger)
+          : checkBookingListener(l, entitledBookingEvents(l, ledger, entitledFrom)),
       ),
       quietWaitMs: quiet.waitedMs,
       phases,

@@ -20,6 +20,8 @@ export interface ReceivedEvent {
   bookingStatus?: BookingStatus;
   slotId?: string;
   slotStatus?: SlotStatus;
+  slotStartsAt?: string;
+  slotEndsAt?: string;
 }
 
 export type ListenerKind = "providerBookingEvents" | "bookingStatusChanged" | "slotAvailabilityChanged";
@@ -91,7 +93,7 @@ export function listenToBooking(client: Client, bookingId: string, label: string
 export function listenToSlots(client: Client, providerId: string, label: string): Listener {
   return new Listener("slotAvailabilityChanged", providerId, label, client, SLOT_AVAILABILITY_CHANGED, { providerId }, (d) => {
     const slot = (d.slotAvailabilityChanged as SlotEventPayload | undefined)?.slot;
-    return { slotId: slot?.id, slotStatus: slot?.status };
+    return { slotId: slot?.id, slotStatus: slot?.status, slotStartsAt: slot?.startsAt, slotEndsAt: slot?.endsAt };
   });
 }
 

@@ -108,8 +108,58 @@ export interface BookingEventPayload {
 
 export const SLOT_AVAILABILITY_CHANGED = /* GraphQL */ `
   subscription SlotAvailabilityChanged($providerId: ID!) {
-    slotAvailabilityChanged(providerId: $providerId) { slot { id status } }
+    slotAvailabilityChanged(providerId: $providerId) { slot { id status startsAt endsAt } }
   }`;
 export interface SlotEventPayload {
-  slot: { id: string; status: SlotStatus };
+  slot: { id: string; status: SlotStatus; startsAt: string; endsAt: string };
+}
+
+export const SET_SCHEDULE = /* GraphQL */ `
+  mutation SetSchedule($input: SetScheduleInput!) {
+    setSchedule(input: $input) {
+      slotMinutes bufferMinutes minimumNoticeMinutes horizonDays
+      weekly { weekday startTime endTime }
+      overrides { date windows { startTime endTime } }
+    }
+  }`;
+export interface WeeklyWindow {
+  weekday: number;
+  startTime: string;
+  endTime: string;
+}
+export interface TimeWindow {
+  startTime: string;
+  endTime: string;
+}
+export interface DateOverride {
+  date: string;
+  windows: TimeWindow[];
+}
+/** Both SetScheduleInput (less providerId) and the Schedule the server answers. */
+export interface ScheduleRules {
+  slotMinutes: number;
+  bufferMinutes: number;
+  minimumNoticeMinutes: number;
+  horizonDays: number;
+  weekly: WeeklyWindow[];
+  overrides: DateOverride[];
+}
+export interface SetScheduleData {
+  setSchedule: ScheduleRules;
+}
+
+export const AVAILABLE_SLOTS = /* GraphQL */ `
+  query AvailableSlots($providerId: ID!, $from: DateTimeISO!, $to: DateTimeISO!) {
+    availableSlots(providerId: $providerId, from: $from, to: $to) { id startsAt endsAt status }
+  }`;
+export interface AvailableSlotsData {
+  availableSlots: { id: string; startsAt: string; endsAt: string; status: SlotStatus }[];
+}
+
+export const RESCHEDULE_BOOKING = /* GraphQL */ `
+  mutation RescheduleBooking($id: ID!, $slotId: ID!) {
+    rescheduleBooking(id: $id, slotId: $slotId) { id status slot { id startsAt } holdExpiresAt }
+  }`;
+export interface RescheduleBookingData {
+  rescheduleBooking: { id: string; status: BookingStatus; slot: { id: string; startsAt: string }; holdExpiresAt: string | null };
 }

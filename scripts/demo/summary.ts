@@ -1,4 +1,6 @@
-import type { DemoProvider, Ledger } from "./ledger";
+import { DateTime } from "luxon";
+import type { DemoProvider, DemoSlot, Ledger } from "./ledger";
+import { describePlan, HORIZON_DAYS, MINIMUM_NOTICE_MINUTES } from "./schedules";
 import type { ListenerReport, ServerStateReport } from "./verify";
 
 /** Everything the summary shows. */
@@ -11,6 +13,10 @@ export interface DemoOutcome {
   server: ServerStateReport;
   listeners: readonly ListenerReport[];
   raceProblems: readonly string[];
+  /** Slots setSchedule/addAvailability/availableSlots produced that contradict the plans. */
+  availabilityProblems: readonly string[];
+  /** The final availableSlots compared with the demo's record. */
+  finalAvailabilityProblems: readonly string[];
   quietWaitMs: number;
   phases: readonly { name: string; ms: number }[];
   elapsedMs: number;
@@ -29,7 +35,14 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** The whole verdict: the demo passes only when this is true. */
 export function passed(o: DemoOutcome): boolean {
-  return o.ledger.failures.length === 0 && o.server.problems.length === 0 && o.raceProblems.length === 0 && o.listeners.every((l) => l.ok);
+  return (
+    o.ledger.failures.length === 0 &&
+    o.server.problems.length === 0 &&
+    o.raceProblems.length === 0 &&
+    o.availabilityProblems.length === 0 &&
+    o.finalAvailabilityProblems.length === 0 &&
+    o.listeners.every((l) => l.ok)
+  );
 }
 
 /** The printed summary. */
@@ -39,12 +52,22 @@ export function renderSummary(o: DemoOutcome): string {
   const zones = new Set(o.providers.map((p) => p.timeZone));
   out.push(`Slotwise demo summary  (target: ${o.target}; seed ${o.seed})`, "");
 
-  out.push(`Providers: ${o.providers.length} in ${zones.size} time zones, Mon-Fri 09:00-17:00 local, 30-minute slots`);
+  const scheduled = o.providers.filter((p) => p.plan.mode === "schedule");
+  out.push(
+    `Providers: ${o.providers.length} in ${zones.size} time zones; ${scheduled.length} publish a weekly schedule (setSchedule, local hours, ` +
+      `minimum notice ${MINIMUM_NOTICE_MINUTES} min, horizon ${HORIZON_DAYS} days), ${o.providers.length - scheduled.length} publish one-off windows only (addAvailability)`,
+  );
   out.push(
     table(
-      ["provider", "time zone", "confirmation", "slots", "bookings"],
-      o.providers.map((p) => [p.name, p.timeZone, p.requiresConfirmation ? "by owner" : "automatic", p.slots.length, ledger.bookingsOf(p.id).length]),
+      ["provider", "time zone", "confirmation", "availability", "local hours, slot", "lunch", "override", "week slots", "bookings"],
+      o.providers.map((p) => {
+        const d = describePlan(p.plan, p.schedule);
+        return [p.name, p.timeZone, p.requiresConfirmation ? "by owner" : "automatic", d.mode, d.slot, d.lunch, d.override, p.weekSlots.length, ledger.bookingsOf(p.id).length];
+      }),
     ),
+    `  ("week slots": availableSlots for the coming 7 days after setup; bookings go to slots starting 25 h or more ahead)`,
+    `  Generated slots match every plan (grid, lunch, buffer, overrides, notice, horizon; republishing withdrew only slots that no longer fit): ${o.availabilityProblems.length === 0 ? "yes" : "NO"}`,
+    `  Withdrawn by republishing: ${ledger.withdrawn.size} slots`,
     "",
   );
 
@@ -58,6 +81,24 @@ export function renderSummary(o: DemoOutcome): string {
     `Conflicts lost (CONFLICT / SLOT_UNAVAILABLE): ${conflicts} total; ${ledger.conflicts.popular} on popular slots, ${ledger.conflicts.other} on other slots`,
   );
   out.push(`Owner and customer actions: ${ledger.actions.accepted} accepted, ${ledger.actions.rejected} rejected, ${ledger.actions.cancelled} cancelled`, "");
+
+  const raced = ledger.rescheduleRaces.reduce((n, r) => n + r.racers, 0);
+  out.push(
+    `Reschedules (rescheduleBooking by the booking's customer): ${ledger.reschedules.length} done of ${ledger.rescheduleAttempts.single + ledger.rescheduleAttempts.racing} attempts; ` +
+      `${ledger.rescheduleRaces.length} races of ${raced} customers for one slot each, ${ledger.rescheduleConflicts.racing} lost with CONFLICT / SLOT_UNAVAILABLE`,
+  );
+  const providerById = new Map(o.providers.map((p) => [p.id, p]));
+  const at = (p: DemoProvider | undefined, s: DemoSlot) => (p ? DateTime.fromISO(s.startsAt, { zone: p.timeZone }).toFormat("ccc dd HH:mm") : s.startsAt);
+  out.push(
+    table(
+      ["booking", "provider", "from (local)", "to (local)", "status", "race", "final status"],
+      ledger.reschedules.map((r) => {
+        const p = providerById.get(r.providerId);
+        return [r.bookingId.slice(0, 8), p?.name ?? r.providerId, at(p, r.fromSlot), at(p, r.toSlot), `${r.before} -> ${r.after}`, r.raced ? "won" : "-", ledger.bookings.get(r.bookingId)?.status ?? "?"];
+      }),
+    ),
+    "",
+  );
 
   out.push(`Bookings by status (from the server: providerBookings of every provider, ${o.server.total} bookings)`);
   out.push(table(["status", "bookings"], Object.entries(o.server.byStatus).map(([s, n]) => [s, n])), "");
@@ -74,7 +115,9 @@ export function renderSummary(o: DemoOutcome): string {
   out.push(`Phases: ${o.phases.map((p) => `${p.name} ${seconds(p.ms)}`).join(", ")}`);
   const problems = [
     ...ledger.failures.map((f) => `demo action failed: ${f}`),
+    ...o.availabilityProblems.map((p) => `availability: ${p}`),
     ...o.raceProblems,
+    ...o.finalAvailabilityProblems.map((p) => `final availableSlots: ${p}`),
     ...o.server.problems.map((p) => `server state: ${p}`),
     ...o.listeners.flatMap((r) => r.problems.map((p) => `${r.listener.label}: ${p}`)),
   ];
@@ -83,7 +126,9 @@ export function renderSummary(o: DemoOutcome): string {
     if (problems.length > 40) out.push(`  ... and ${problems.length - 40} more`);
   }
   out.push("");
-  out.push(`Server state matches the demo's own record: ${o.server.problems.length === 0 && o.raceProblems.length === 0 ? "yes" : "no"}`);
+  out.push(
+    `Server state matches the demo's own record: ${o.server.problems.length === 0 && o.raceProblems.length === 0 && o.finalAvailabilityProblems.length === 0 ? "yes" : "no"}`,
+  );
   out.push(`Every listener saw every change it was entitled to: ${o.listeners.every((l) => l.ok) ? "yes" : "no"}`);
   out.push(`Elapsed: ${seconds(o.elapsedMs)}`);
   out.push(`Result: ${passed(o) ? "PASS" : "FAIL"}`);

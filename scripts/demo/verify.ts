@@ -1,7 +1,18 @@
+import { DateTime } from "luxon";
+import { WEEK_MS } from "./availability";
 import { request } from "./graphql";
-import { statusAfter, type DemoProvider, type DemoSlot, type Ledger } from "./ledger";
-import type { Listener } from "./listeners";
-import { PROVIDER_BOOKINGS, type BookingEventType, type BookingStatus, type ProviderBookingsData, type ServerBooking } from "./operations";
+import type { DemoProvider, DemoSlot, Ledger } from "./ledger";
+import type { Listener, ReceivedEvent } from "./listeners";
+import {
+  AVAILABLE_SLOTS,
+  PROVIDER_BOOKINGS,
+  type AvailableSlotsData,
+  type BookingEventType,
+  type BookingStatus,
+  type ProviderBookingsData,
+  type ServerBooking,
+} from "./operations";
+import { slotKey } from "./schedules";
 
 /** How one listener did against what it was entitled to. */
 export interface ListenerReport {
@@ -12,28 +23,35 @@ export interface ListenerReport {
   problems: string[];
 }
 
+/** One booking event as the demo expects it: its type and the booking's status right after it. */
+export type ExpectedEvent = `${BookingEventType} -> ${BookingStatus}`;
+
 /**
  * The booking events a listener is entitled to, per booking, in order: a provider's owner
  * hears every event of the provider's bookings; a booking's customer hears the events
  * after the moment it subscribed (`entitledFrom` marks where that was).
  */
-export function entitledBookingEvents(listener: Listener, ledger: Ledger, entitledFrom: ReadonlyMap<Listener, number>): Map<string, BookingEventType[]> {
-  const out = new Map<string, BookingEventType[]>();
+export function entitledBookingEvents(listener: Listener, ledger: Ledger, entitledFrom: ReadonlyMap<Listener, number>): Map<string, ExpectedEvent[]> {
+  const out = new Map<string, ExpectedEvent[]>();
+  const pairs = (events: readonly BookingEventType[], statuses: readonly BookingStatus[]) => events.map((e, i): ExpectedEvent => `${e} -> ${statuses[i]!}`);
   if (listener.kind === "providerBookingEvents") {
-    for (const b of ledger.bookingsOf(listener.target)) out.set(b.id, [...b.events]);
+    for (const b of ledger.bookingsOf(listener.target)) out.set(b.id, pairs(b.events, b.statuses));
   } else if (listener.kind === "bookingStatusChanged") {
     const b = ledger.bookings.get(listener.target);
-    if (b) out.set(b.id, b.events.slice(entitledFrom.get(listener) ?? 0));
+    const from = entitledFrom.get(listener) ?? 0;
+    if (b) out.set(b.id, pairs(b.events.slice(from), b.statuses.slice(from)));
   }
   return out;
 }
 
-/** Slot events the slot listener is entitled to: each slot's creation and every claim or release. */
-export function entitledSlotEvents(slots: readonly DemoSlot[], ledger: Ledger): number {
-  return slots.reduce((n, s) => n + (ledger.slotEvents.get(s.id) ?? 0), 0);
+/** Slot events the slot listener is entitled to: each slot's creation or withdrawal and every claim or release. */
+export function entitledSlotEvents(slots: Iterable<DemoSlot>, ledger: Ledger): number {
+  let n = 0;
+  for (const s of slots) n += ledger.slotEvents.get(s.id) ?? 0;
+  return n;
 }
 
-export function expectedCount(listener: Listener, ledger: Ledger, entitledFrom: ReadonlyMap<Listener, number>, slotsOf: (providerId: string) => readonly DemoSlot[]): number {
+export function expectedCount(listener: Listener, ledger: Ledger, entitledFrom: ReadonlyMap<Listener, number>, slotsOf: (providerId: string) => Iterable<DemoSlot>): number {
   if (listener.kind === "slotAvailabilityChanged") return entitledSlotEvents(slotsOf(listener.target), ledger);
   let n = 0;
   for (const events of entitledBookingEvents(listener, ledger, entitledFrom).values()) n += events.length;
@@ -46,20 +64,23 @@ function commonProblems(listener: Listener): string[] {
   return problems;
 }
 
-/** Compares a booking-event listener's events with its entitlement, booking by booking and in order. */
-export function checkBookingListener(listener: Listener, entitled: Map<string, BookingEventType[]>): ListenerReport {
+/**
+ * Compares a booking-event listener's events with its entitlement, booking by booking and in
+ * order, each with the status its payload carries (a BOOKING_RESCHEDULED carries PENDING or
+ * CONFIRMED depending on the provider).
+ */
+export function checkBookingListener(listener: Listener, entitled: Map<string, ExpectedEvent[]>): ListenerReport {
   const problems = commonProblems(listener);
   const seen = new Set<string>();
-  const received = new Map<string, BookingEventType[]>();
+  const received = new Map<string, ExpectedEvent[]>();
   for (const e of listener.events) {
-    if (!e.eventId || !e.bookingId || !e.eventType) {
+    if (!e.eventId || !e.bookingId || !e.eventType || !e.bookingStatus) {
       problems.push(`incomplete event ${JSON.stringify(e)}`);
       continue;
     }
     if (seen.has(e.eventId)) problems.push(`duplicate event ${e.eventId}`);
     seen.add(e.eventId);
-    if (e.bookingStatus !== statusAfter(e.eventType)) problems.push(`${e.eventType} of ${e.bookingId} carries status ${e.bookingStatus}`);
-    received.set(e.bookingId, [...(received.get(e.bookingId) ?? []), e.eventType]);
+    received.set(e.bookingId, [...(received.get(e.bookingId) ?? []), `${e.eventType} -> ${e.bookingStatus}`]);
   }
   let expected = 0;
   for (const [bookingId, want] of entitled) {
@@ -73,21 +94,40 @@ export function checkBookingListener(listener: Listener, entitled: Map<string, B
   return { listener, expected, received: listener.events.length, ok: problems.length === 0, problems };
 }
 
-/** Compares the slot listener's events with the slot changes the demo caused; the last event per slot must show the slot's status now. */
-export function checkSlotListener(listener: Listener, slots: readonly DemoSlot[], ledger: Ledger): ListenerReport {
+/**
+ * Compares the slot listener's events with the slot changes the demo caused (setSchedule's
+ * generated and withdrawn slots, addAvailability's, every claim and release); the last event
+ * per slot must show the slot's status now. A schedule also generates slots inside the
+ * minimum notice, which availableSlots rightly hides from the demo: events for such a slot
+ * are accepted when it lies on the provider's schedule grid, starts before the notice ends,
+ * and was only generated (AVAILABLE), possibly then withdrawn (BLOCKED).
+ */
+export function checkSlotListener(listener: Listener, provider: DemoProvider, ledger: Ledger): ListenerReport {
   const problems = commonProblems(listener);
-  const perSlot = new Map<string, { count: number; last?: string }>();
+  const perSlot = new Map<string, { count: number; last?: string; statuses: string[]; first: ReceivedEvent }>();
   for (const e of listener.events) {
-    if (!e.slotId) {
+    if (!e.slotId || !e.slotStatus) {
       problems.push(`incomplete event ${JSON.stringify(e)}`);
       continue;
     }
-    const entry = perSlot.get(e.slotId) ?? { count: 0 };
+    const entry = perSlot.get(e.slotId) ?? { count: 0, statuses: [], first: e };
     entry.count++;
     entry.last = e.slotStatus;
+    entry.statuses.push(e.slotStatus);
     perSlot.set(e.slotId, entry);
   }
+  const slots = [...provider.knownSlots.values()];
   const ids = new Set(slots.map((s) => s.id));
+  let hidden = 0;
+  for (const [id, got] of perSlot) {
+    if (ids.has(id)) continue;
+    const { slotStartsAt: startsAt, slotEndsAt: endsAt } = got.first;
+    const onGrid = startsAt !== undefined && endsAt !== undefined && provider.gridKeys.has(slotKey({ startsAt, endsAt }));
+    const inNotice = startsAt !== undefined && Date.parse(startsAt) < provider.hiddenBefore;
+    const sequence = got.statuses.join();
+    if (onGrid && inNotice && (sequence === "AVAILABLE" || sequence === "AVAILABLE,BLOCKED")) hidden += got.count;
+    else problems.push(`events [${sequence}] for slot ${id} (${startsAt ?? "?"}), which is not a slot of ${provider.name} the demo knows or a schedule slot within the minimum notice`);
+  }
   for (const s of slots) {
     const want = ledger.slotEvents.get(s.id) ?? 0;
     const got = perSlot.get(s.id);
@@ -95,8 +135,7 @@ export function checkSlotListener(listener: Listener, slots: readonly DemoSlot[]
     const status = ledger.expectedSlotStatus(s.id);
     if (got && got.last !== status) problems.push(`slot ${s.id}: last event says ${got.last}, the slot is ${status}`);
   }
-  for (const id of perSlot.keys()) if (!ids.has(id)) problems.push(`events for slot ${id} of another provider`);
-  return { listener, expected: entitledSlotEvents(slots, ledger), received: listener.events.length, ok: problems.length === 0, problems };
+  return { listener, expected: entitledSlotEvents(slots, ledger) + hidden, received: listener.events.length, ok: problems.length === 0, problems };
 }
 
 /** Every booking of a provider, as its owner sees them through providerBookings (all pages). */
@@ -159,11 +198,41 @@ export function checkServerState(ledger: Ledger, providers: readonly DemoProvide
 export function checkRaces(ledger: Ledger, popular: readonly DemoSlot[]): string[] {
   const problems: string[] = [];
   for (const s of popular) {
-    const winners = [...ledger.bookings.values()].filter((b) => b.slotId === s.id).length;
+    const winners = [...ledger.bookings.values()].filter((b) => b.firstSlotId === s.id).length;
     if (winners !== 1) problems.push(`popular slot ${s.id} has ${winners} successful bookings, expected exactly 1`);
   }
   if (ledger.conflicts.popular !== ledger.attempts.popular - popular.length) {
     problems.push(`popular slots: ${ledger.conflicts.popular} conflicts for ${ledger.attempts.popular} attempts on ${popular.length} slots`);
+  }
+  return problems;
+}
+
+/**
+ * Reads the coming week's availableSlots of every provider once more and compares it with
+ * the demo's record: a slot of the week's list is listed again exactly when nothing the demo
+ * did holds it now (cancelled, rejected and rescheduled-away bookings released theirs), and
+ * nothing appears that was not listed before. Slots that have meanwhile slipped into the
+ * minimum notice are left out of the comparison.
+ */
+export async function checkFinalAvailability(url: string, providers: readonly DemoProvider[], ledger: Ledger): Promise<string[]> {
+  const problems: string[] = [];
+  for (const p of providers) {
+    const t0 = Date.now();
+    const data = await request<AvailableSlotsData>(url, AVAILABLE_SLOTS, { providerId: p.id, from: new Date(t0).toISOString(), to: new Date(t0 + WEEK_MS).toISOString() });
+    const t1 = Date.now();
+    const notice = (p.schedule?.minimumNoticeMinutes ?? 0) * 60_000;
+    const listed = new Set(data.availableSlots.map((s) => s.id));
+    const week = new Map(p.weekSlots.map((s) => [s.id, s]));
+    const weekEnd = Math.max(...p.weekSlots.map((s) => Date.parse(s.startsAt)), 0);
+    const local = (s: { startsAt: string }) => DateTime.fromISO(s.startsAt, { zone: p.timeZone }).toFormat("ccc HH:mm");
+    for (const s of p.weekSlots) {
+      if (Date.parse(s.startsAt) <= t1 + notice) continue;
+      const free = ledger.expectedSlotStatus(s.id) === "AVAILABLE";
+      if (free !== listed.has(s.id)) problems.push(`${p.name}: slot ${s.id} (${local(s)} local) is ${listed.has(s.id) ? "" : "not "}listed as available, expected ${ledger.expectedSlotStatus(s.id)}`);
+    }
+    for (const s of data.availableSlots) {
+      if (!week.has(s.id) && Date.parse(s.startsAt) <= weekEnd) problems.push(`${p.name}: slot ${s.id} (${local(s)} local) is available now but was not at setup`);
+    }
   }
   return problems;
 }
