@@ -6,9 +6,7 @@ import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
-import { useServer } from "graphql-ws/use/ws";
 import type { Logger } from "pino";
-import { WebSocketServer } from "ws";
 import type { Config } from "./config";
 import { openDatabase, type Database } from "./db/client";
 import { systemClock, type Clock } from "./domain/clock";
@@ -22,7 +20,10 @@ import { bearerToken, type GraphQLContext } from "./graphql/context";
 import { formatError, toGraphQLError } from "./graphql/error-format";
 import { createLogger } from "./logger";
 import { createServices, type Services, type Viewer } from "./services";
+import { LoginThrottle } from "./services/login-throttle";
 import { TokenService } from "./services/token.service";
+import { attachGraphQLWs } from "./graphql/ws-server";
+import type Redis from "ioredis";
 import { startWorkers, stopWorkers } from "./workers";
 
 /** A started Slotwise instance. */
@@ -63,10 +64,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     await database.migrate();
     let pubSub: LivePubSub;
     let pingRedis: (() => Promise<void>) | undefined;
+    let redisClient: Redis | undefined;
     if (config.redisUrl) {
       const redis = await createRedisPubSub(config.redisUrl);
       pubSub = redis.pubSub;
       pingRedis = redis.ping;
+      redisClient = redis.client;
     } else {
       pubSub = createInMemoryPubSub();
     }
@@ -76,7 +79,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const tokens = new TokenService(config.jwtSecret ?? randomBytes(32).toString("hex"), config.accessTokenTtlSeconds);
     const live = new LivePublisher(pubSub, log);
     let relay: RelayHandle | undefined;
-    const services = createServices({ db: database.db, clock, config, tokens, live, relayStatus: () => relay?.relay.status() });
+    const loginThrottle = new LoginThrottle(config.loginRateLimit, redisClient);
+    const services = createServices({ db: database.db, clock, config, tokens, live, loginThrottle, relayStatus: () => relay?.relay.status() });
     if (config.admin) {
       await services.auth.ensureAdmin(config.admin.email, config.admin.password);
       log.info({ email: config.admin.email }, "admin account ensured");
@@ -98,42 +102,28 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const schema = await buildAppSchema(pubSub);
     const app = express();
     const httpServer = createServer(app);
-    const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql" });
     const maskInternal = config.isProduction;
 
-    const makeContext = (viewer: Viewer | null, requestId: string): GraphQLContext => ({
+    const makeContext = (viewer: Viewer | null, requestId: string, clientAddress: string | undefined): GraphQLContext => ({
       viewer,
       services,
       pubSub,
       loaders: services.createLoaders(),
       requestId,
+      clientAddress,
       log: log.child({ requestId }),
     });
 
-    const wsCleanup = useServer<{ authorization?: unknown }, { viewer?: Viewer | null }>(
-      {
-        schema,
-        // A bad token closes the socket at connect (4403 Forbidden); no token is an anonymous connection.
-        onConnect: async (ctx) => {
-          const token = bearerToken(ctx.connectionParams?.authorization);
-          if (!token) {
-            ctx.extra.viewer = null;
-            return true;
-          }
-          try {
-            ctx.extra.viewer = await services.auth.authenticate(token);
-            return true;
-          } catch {
-            return false;
-          }
-        },
-        context: (ctx) => makeContext(ctx.extra.viewer ?? null, randomUUID()),
-        onNext: (_ctx, _id, _payload, _args, result) =>
-          result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e, { maskInternal, log })) } : undefined,
-        onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e, { maskInternal, log })),
-      },
-      wsServer,
-    );
+    const ws = attachGraphQLWs({
+      httpServer,
+      path: "/graphql",
+      schema,
+      services,
+      clock,
+      log,
+      maskInternal,
+      makeContext: (viewer, clientAddress) => makeContext(viewer, randomUUID(), clientAddress),
+    });
 
     const apollo = new ApolloServer<GraphQLContext>({
       schema,
@@ -144,7 +134,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       formatError: (formatted, error) => formatError(formatted, error, { maskInternal, log }),
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer }),
-        { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
+        { async serverWillStart() { return { async drainServer() { await ws.dispose(); } }; } },
       ],
     });
     await apollo.start();
@@ -172,13 +162,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
           let viewer: Viewer | null = null;
           if (token) {
             try {
-              viewer = await services.auth.authenticate(token);
+              const claims = await services.auth.authenticate(token);
+              viewer = { userId: claims.userId, role: claims.role };
             } catch (err) {
               if (!(err instanceof DomainError)) throw err;
               throw toGraphQLError(err, 401);
             }
           }
-          return makeContext(viewer, requestId);
+          return makeContext(viewer, requestId, req.ip ?? req.socket.remoteAddress);
         },
       }),
     );

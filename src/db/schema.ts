@@ -38,6 +38,26 @@ export const users = pgTable("users", {
   createdAt: tz("created_at").notNull().defaultNow(),
 });
 
+/**
+ * A sign-in session: every refresh token rotated from one login belongs to it, and every
+ * access token names it (`sid`). Revoking it (logout, or a refresh token used twice)
+ * ends all of them at once.
+ */
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: tz("created_at").notNull().defaultNow(),
+    revokedAt: tz("revoked_at"),
+    /** Why it ended: `LOGOUT` or `REFRESH_TOKEN_REUSED`. */
+    revokedReason: text("revoked_reason"),
+  },
+  (t) => [index("sessions_user_idx").on(t.userId)],
+);
+
 export const refreshTokens = pgTable(
   "refresh_tokens",
   {
@@ -45,8 +65,10 @@ export const refreshTokens = pgTable(
     userId: uuid("user_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
-    /** All tokens rotated from one login share a family; reuse revokes the family. */
-    familyId: uuid("family_id").notNull(),
+    /** The session (token family): all tokens rotated from one login share it; reuse revokes it. */
+    familyId: uuid("family_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
     /** SHA-256 of the opaque token, hex; the token itself is never stored. */
     tokenHash: text("token_hash").notNull().unique("refresh_tokens_token_hash_key"),
     expiresAt: tz("expires_at").notNull(),
@@ -237,6 +259,8 @@ export const processedEvents = pgTable(
 );
 
 export type UserRow = typeof users.$inferSelect;
+export type SessionRow = typeof sessions.$inferSelect;
+export type RefreshTokenRow = typeof refreshTokens.$inferSelect;
 export type ProviderRow = typeof providers.$inferSelect;
 export type SlotRow = typeof slots.$inferSelect;
 export type BookingRow = typeof bookings.$inferSelect;

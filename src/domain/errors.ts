@@ -5,7 +5,7 @@
  */
 
 /** Public error codes, as listed in DESIGN.md "Errors". */
-export type ErrorCode = "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "BAD_USER_INPUT" | "CONFLICT";
+export type ErrorCode = "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "BAD_USER_INPUT" | "CONFLICT" | "RATE_LIMITED";
 
 /** Finer reasons for CONFLICT (and a few BAD_USER_INPUT cases), exposed as `extensions.reason`. */
 export type ErrorReason =
@@ -14,7 +14,9 @@ export type ErrorReason =
   | "SLOT_OVERLAP"
   | "EMAIL_TAKEN"
   | "IDEMPOTENCY_KEY_REUSED"
-  | "HOLD_EXPIRED";
+  | "HOLD_EXPIRED"
+  | "SESSION_REVOKED"
+  | "REFRESH_TOKEN_REUSED";
 
 export abstract class DomainError extends Error {
   abstract readonly code: ErrorCode;
@@ -32,8 +34,16 @@ export abstract class DomainError extends Error {
 
 export class UnauthenticatedError extends DomainError {
   readonly code = "UNAUTHENTICATED" as const;
-  constructor(message = "Authentication required") {
-    super(message);
+  constructor(message = "Authentication required", reason?: ErrorReason) {
+    super(message, reason ? { reason } : {});
+  }
+}
+
+/** Too many attempts (e.g. failed logins); `retryAfterSeconds` says when to try again. */
+export class RateLimitedError extends DomainError {
+  readonly code = "RATE_LIMITED" as const;
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message, { details: { retryAfterSeconds } });
   }
 }
 

@@ -8,10 +8,11 @@ import { LivePubSub } from "./pubsub";
  * SUBSCRIBE sent before `ready` (redis/ioredis#2037); `disableClientInfo` avoids the
  * CLIENT SETINFO round trip that opens that window.
  *
- * @returns the pub/sub plus a `ping()` used by `/readyz`.
+ * @returns the pub/sub, a `ping()` used by `/readyz`, and the publisher connection (in normal
+ *   command mode, so other Redis users such as the login throttle can share it)
  * @throws when Redis cannot be reached within ~10 s at start-up.
  */
-export async function createRedisPubSub(redisUrl: string): Promise<{ pubSub: LivePubSub; ping: () => Promise<void> }> {
+export async function createRedisPubSub(redisUrl: string): Promise<{ pubSub: LivePubSub; ping: () => Promise<void>; client: Redis }> {
   const options: RedisOptions = {
     disableClientInfo: true,
     lazyConnect: true,
@@ -37,6 +38,7 @@ export async function createRedisPubSub(redisUrl: string): Promise<{ pubSub: Liv
   });
   return {
     pubSub,
+    client: publisher,
     ping: async () => {
       await publisher.ping();
     },

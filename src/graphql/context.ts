@@ -11,6 +11,8 @@ export interface GraphQLContext {
   /** DataLoaders of this request; replaced for every subscription event. */
   loaders: Loaders;
   requestId: string;
+  /** The caller's network address (for throttling); undefined when unknown. */
+  clientAddress?: string;
   log: Logger;
 }
 

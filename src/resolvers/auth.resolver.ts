@@ -21,6 +21,18 @@ export class AuthResolver {
     @Arg("password", () => String) password: string,
     @Ctx() ctx: GraphQLContext,
   ): Promise<AuthPayload> {
-    return ctx.services.auth.login(email, password);
+    return ctx.services.auth.login(email, password, ctx.clientAddress);
+  }
+
+  @Mutation(() => AuthPayload, {
+    description: "Trades a refresh token for a new pair; each refresh token works once, and reusing one revokes the whole session.",
+  })
+  refreshToken(@Arg("refreshToken", () => String) refreshToken: string, @Ctx() ctx: GraphQLContext): Promise<AuthPayload> {
+    return ctx.services.auth.refresh(refreshToken);
+  }
+
+  @Mutation(() => Boolean, { description: "Revokes the session that the refresh token belongs to." })
+  logout(@Arg("refreshToken", () => String) refreshToken: string, @Ctx() ctx: GraphQLContext): Promise<boolean> {
+    return ctx.services.auth.logout(refreshToken);
   }
 }

@@ -4,6 +4,13 @@ import { z } from "zod";
 import type { Db, Tx } from "../db/client";
 import { isConstraintViolation } from "../db/pg-error";
 import {
+  findRefreshToken,
+  findSessionWithUser,
+  insertSession,
+  markRefreshTokenUsed,
+  revokeSession,
+} from "../db/repositories/sessions.repository";
+import {
   findUserByEmail,
   findUserById,
   insertRefreshToken,
@@ -14,7 +21,8 @@ import {
 import type { UserRow } from "../db/schema";
 import type { Clock } from "../domain/clock";
 import { BadInputError, ConflictError, UnauthenticatedError } from "../domain/errors";
-import type { TokenService, Viewer } from "./token.service";
+import type { LoginThrottle } from "./login-throttle";
+import { hashRefreshToken, type AccessClaims, type TokenService, type Viewer } from "./token.service";
 
 /** Tokens and user returned by register and login. */
 export interface AuthResult {
@@ -56,6 +64,7 @@ export class AuthService {
     private readonly tokens: TokenService,
     private readonly clock: Clock,
     private readonly refreshTtlDays: number,
+    private readonly throttle?: LoginThrottle,
   ) {}
 
   /**
@@ -83,29 +92,80 @@ export class AuthService {
   }
 
   /**
-   * Signs in with email and password.
+   * Signs in with email and password, starting a new session.
+   * @param clientAddress - the caller's network address, for per-client throttling
    * @throws UnauthenticatedError with one message for unknown email and wrong password alike
+   * @throws RateLimitedError after too many failures for the account or the client address
    */
-  async login(emailInput: string, password: string): Promise<AuthResult> {
-    const user = await findUserByEmail(this.db, normaliseEmail(emailInput));
+  async login(emailInput: string, password: string, clientAddress?: string): Promise<AuthResult> {
+    const email = normaliseEmail(emailInput);
+    await this.throttle?.check(email, clientAddress);
+    const user = await findUserByEmail(this.db, email);
     // Verify against a hash even for unknown emails so timing does not reveal which emails exist.
     const hash = user?.passwordHash ?? (await this.dummyHash());
     const ok = await argon2.verify(hash, password).catch(() => false);
-    if (!user || !ok) throw new UnauthenticatedError("Invalid email or password");
+    if (!user || !ok) {
+      await this.throttle?.recordFailure(email, clientAddress);
+      throw new UnauthenticatedError("Invalid email or password");
+    }
+    await this.throttle?.recordSuccess(email);
     return this.db.transaction((tx) => this.issueTokens(tx, user));
   }
 
   /**
-   * Resolves a bearer token to the caller.
-   * @throws UnauthenticatedError when the token is invalid or expired, or its user no longer exists
+   * Trades a refresh token for a new pair (rotation): each refresh token works once. Using
+   * one a second time means it leaked, so the whole session is revoked — every refresh and
+   * access token of it stops working (OAuth 2.0 Security BCP, RFC 9700 §4.14.2).
+   *
+   * @throws UnauthenticatedError for an unknown, expired or revoked token; reason
+   *   `REFRESH_TOKEN_REUSED` when a spent token is replayed (the session is then revoked)
    */
-  async authenticate(accessToken: string): Promise<Viewer> {
+  async refresh(refreshToken: string): Promise<AuthResult> {
+    const now = this.clock.now();
+    const outcome = await this.db.transaction(async (tx) => {
+      const found = await findRefreshToken(tx, hashRefreshToken(refreshToken), { forUpdate: true });
+      if (!found || found.session.revokedAt) return { kind: "invalid" as const };
+      if (found.token.usedAt) {
+        await revokeSession(tx, found.session.id, "REFRESH_TOKEN_REUSED", now);
+        return { kind: "reused" as const };
+      }
+      if (found.token.expiresAt.getTime() <= now.getTime()) return { kind: "invalid" as const };
+      const user = await findUserById(tx, found.token.userId);
+      if (!user) return { kind: "invalid" as const };
+      await markRefreshTokenUsed(tx, found.token.id, now);
+      return { kind: "ok" as const, result: await this.issueTokens(tx, user, found.session.id) };
+    });
+    // The revocation above must commit, so the error is raised only after the transaction.
+    if (outcome.kind === "reused") throw new UnauthenticatedError("Refresh token already used; the session has been revoked", "REFRESH_TOKEN_REUSED");
+    if (outcome.kind === "invalid") throw new UnauthenticatedError("Invalid refresh token");
+    return outcome.result;
+  }
+
+  /**
+   * Ends the session the refresh token belongs to: its refresh tokens and access tokens stop working.
+   * @returns true when a session was revoked, false when the token is unknown or its session already ended
+   */
+  async logout(refreshToken: string): Promise<boolean> {
+    const found = await findRefreshToken(this.db, hashRefreshToken(refreshToken));
+    if (!found) return false;
+    return revokeSession(this.db, found.session.id, "LOGOUT", this.clock.now());
+  }
+
+  /**
+   * Resolves a bearer token to the caller: signature, algorithm, expiry, then revocation —
+   * the session must be active and its account must still exist. The role is read from the
+   * database, so a role change takes effect at once.
+   *
+   * @returns the caller, its session id and the token's expiry (UTC)
+   * @throws UnauthenticatedError when the token is invalid, expired, or its session revoked
+   */
+  async authenticate(accessToken: string): Promise<AccessClaims> {
     const claims = await this.tokens.verifyAccessToken(accessToken, this.clock.now());
-    // A valid signature is not enough: the account must still exist (a reset database keeps
-    // the secret), and its role is read from the database, so a role change takes effect now.
-    const user = await findUserById(this.db, claims.userId);
-    if (!user) throw new UnauthenticatedError("Invalid access token");
-    return { userId: user.id, role: user.role };
+    if (!claims.sessionId) throw new UnauthenticatedError("Invalid access token");
+    const found = await findSessionWithUser(this.db, claims.sessionId);
+    if (!found || found.user.id !== claims.userId) throw new UnauthenticatedError("Invalid access token");
+    if (found.session.revokedAt) throw new UnauthenticatedError("The session has ended; sign in again", "SESSION_REVOKED");
+    return { userId: found.user.id, role: found.user.role, sessionId: found.session.id, expiresAt: claims.expiresAt };
   }
 
   /** The signed-in user, or null for an anonymous caller. */
@@ -132,13 +192,15 @@ export class AuthService {
     });
   }
 
-  private async issueTokens(tx: Tx, user: UserRow): Promise<AuthResult> {
+  /** Mints an access token and a refresh token in `sessionId` (a new session when absent). */
+  private async issueTokens(tx: Tx, user: UserRow, sessionId?: string): Promise<AuthResult> {
     const now = this.clock.now();
-    const accessToken = await this.tokens.signAccessToken({ userId: user.id, role: user.role }, now);
+    const sid = sessionId ?? (await insertSession(tx, { userId: user.id, createdAt: now })).id;
+    const accessToken = await this.tokens.signAccessToken({ userId: user.id, role: user.role, sessionId: sid }, now);
     const refresh = this.tokens.mintRefreshToken();
     await insertRefreshToken(tx, {
       userId: user.id,
-      familyId: randomUUID(),
+      familyId: sid,
       tokenHash: refresh.hash,
       expiresAt: new Date(now.getTime() + this.refreshTtlDays * 86_400_000),
       createdAt: now,

@@ -10,6 +10,7 @@ import { BookingRescheduleService } from "./booking-reschedule.service";
 import { BookingQueryService } from "./booking-query.service";
 import { BookingTransitionService } from "./booking-transition.service";
 import { createLoaders, type Loaders } from "./data-loaders";
+import type { LoginThrottle } from "./login-throttle";
 import { OutboxStatusService } from "./outbox-status.service";
 import { ProviderService } from "./provider.service";
 import { ReminderService } from "./reminder.service";
@@ -43,13 +44,15 @@ export interface ServiceDeps {
   config: Pick<Config, "bookingHoldMinutes" | "refreshTokenTtlDays" | "reminderOffsetsMinutes">;
   tokens: TokenService;
   live: LivePublisher;
+  /** Failed-login throttle; none means unthrottled (tests of other things). */
+  loginThrottle?: LoginThrottle;
   /** This instance's relay state, when it runs one. */
   relayStatus?: () => RelayRuntimeStatus | undefined;
 }
 
 export function createServices(d: ServiceDeps): Services {
   return {
-    auth: new AuthService(d.db, d.tokens, d.clock, d.config.refreshTokenTtlDays),
+    auth: new AuthService(d.db, d.tokens, d.clock, d.config.refreshTokenTtlDays, d.loginThrottle),
     providers: new ProviderService(d.db, d.clock, d.live),
     bookingCreate: new BookingCreateService(d.db, d.clock, d.live, d.config.bookingHoldMinutes),
     bookingTransition: new BookingTransitionService(d.db, d.clock, d.live),

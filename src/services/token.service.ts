@@ -9,6 +9,14 @@ export interface Viewer {
   role: Role;
 }
 
+/** What a verified access token says: the caller, its session and when the token expires. */
+export interface AccessClaims extends Viewer {
+  /** The session (`sid` claim); absent only in tokens not issued by a login or refresh. */
+  sessionId?: string;
+  /** Expiry instant (UTC), from `exp`. */
+  expiresAt: Date;
+}
+
 const ISSUER = "slotwise";
 const AUDIENCE = "slotwise-api";
 const ALGORITHM = "HS256";
@@ -32,10 +40,10 @@ export class TokenService {
     this.key = new TextEncoder().encode(secret);
   }
 
-  /** Signs an access token for `viewer`; `now` is the issue instant. */
-  async signAccessToken(viewer: Viewer, now: Date): Promise<string> {
+  /** Signs an access token for `viewer` in session `sessionId`; `now` is the issue instant. */
+  async signAccessToken(viewer: Viewer & { sessionId?: string }, now: Date): Promise<string> {
     const iat = Math.floor(now.getTime() / 1000);
-    return new SignJWT({ role: viewer.role })
+    return new SignJWT({ role: viewer.role, ...(viewer.sessionId ? { sid: viewer.sessionId } : {}) })
       .setProtectedHeader({ alg: ALGORITHM, typ: "JWT" })
       .setSubject(viewer.userId)
       .setIssuer(ISSUER)
@@ -50,7 +58,7 @@ export class TokenService {
    * Verifies signature, algorithm, issuer, audience and expiry (against `now`).
    * @throws UnauthenticatedError for any invalid, forged or expired token.
    */
-  async verifyAccessToken(token: string, now: Date): Promise<Viewer> {
+  async verifyAccessToken(token: string, now: Date): Promise<AccessClaims> {
     try {
       const { payload } = await jwtVerify(token, this.key, {
         algorithms: [ALGORITHM],
@@ -62,7 +70,12 @@ export class TokenService {
       if (typeof payload.sub !== "string" || (role !== "CUSTOMER" && role !== "PROVIDER" && role !== "ADMIN")) {
         throw new UnauthenticatedError("Invalid access token");
       }
-      return { userId: payload.sub, role };
+      return {
+        userId: payload.sub,
+        role,
+        ...(typeof payload.sid === "string" ? { sessionId: payload.sid } : {}),
+        expiresAt: new Date((payload.exp ?? 0) * 1000),
+      };
     } catch (err) {
       if (err instanceof UnauthenticatedError) throw err;
       if (err instanceof joseErrors.JWTExpired) throw new UnauthenticatedError("Access token expired");

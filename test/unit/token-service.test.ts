@@ -37,11 +37,13 @@ describe("TokenService access tokens", () => {
   const tokens = new TokenService(SECRET, TTL);
   const viewer: Viewer = { userId: randomUUID(), role: "PROVIDER" };
 
-  test("round trip gives back the viewer", async () => {
-    const token = await tokens.signAccessToken(viewer, NOW);
+  test("round trip gives back the viewer, its session and the expiry", async () => {
+    const sessionId = randomUUID();
+    const token = await tokens.signAccessToken({ ...viewer, sessionId }, NOW);
     expect(token.split(".")).toHaveLength(3);
-    await expect(tokens.verifyAccessToken(token, NOW)).resolves.toEqual(viewer);
-    await expect(tokens.verifyAccessToken(token, new Date(NOW.getTime() + (TTL - 1) * 1000))).resolves.toEqual(viewer);
+    const expiresAt = new Date(Math.floor(NOW.getTime() / 1000) * 1000 + TTL * 1000);
+    await expect(tokens.verifyAccessToken(token, NOW)).resolves.toEqual({ ...viewer, sessionId, expiresAt });
+    await expect(tokens.verifyAccessToken(token, new Date(NOW.getTime() + (TTL - 1) * 1000))).resolves.toEqual({ ...viewer, sessionId, expiresAt });
   });
 
   test("the header pins HS256", async () => {
@@ -85,7 +87,7 @@ describe("TokenService access tokens", () => {
 
   test("the same claims correctly signed are accepted (so the refusals above are not about claims)", async () => {
     const sub = randomUUID();
-    await expect(tokens.verifyAccessToken(await craft({ sub, role: "ADMIN" }), NOW)).resolves.toEqual({ userId: sub, role: "ADMIN" });
+    await expect(tokens.verifyAccessToken(await craft({ sub, role: "ADMIN" }), NOW)).resolves.toMatchObject({ userId: sub, role: "ADMIN" });
   });
 
   test("a wrong audience is refused", async () => {

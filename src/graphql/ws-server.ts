@@ -1,0 +1,72 @@
+import type { Server } from "node:http";
+import type { GraphQLSchema } from "graphql";
+import { useServer } from "graphql-ws/use/ws";
+import type { Logger } from "pino";
+import { WebSocketServer } from "ws";
+import type { Clock } from "../domain/clock";
+import type { Services, Viewer } from "../services";
+import { bearerToken, type GraphQLContext } from "./context";
+import { formatError } from "./error-format";
+
+/** graphql-ws close code for a refused or expired token (graphql-ws `CloseCode.Forbidden`). */
+export const WS_FORBIDDEN = 4403;
+
+export interface WsServerOptions {
+  httpServer: Server;
+  path: string;
+  schema: GraphQLSchema;
+  services: Services;
+  clock: Clock;
+  log: Logger;
+  maskInternal: boolean;
+  makeContext(viewer: Viewer | null, clientAddress: string | undefined): GraphQLContext;
+}
+
+type Extra = { viewer?: Viewer | null; expiryTimer?: NodeJS.Timeout };
+
+/**
+ * GraphQL over WebSocket (graphql-ws protocol) on the HTTP server. Authentication happens
+ * once, at connect, from `connectionParams.authorization`: a bad or revoked token closes the
+ * socket with 4403; no token is an anonymous connection. When the token expires the socket
+ * is closed with 4403 too, so a live subscription never outlives its credentials.
+ *
+ * @returns the WebSocket server and a `dispose()` that closes every socket
+ */
+export function attachGraphQLWs(o: WsServerOptions): { wsServer: WebSocketServer; dispose(): Promise<void> } {
+  const wsServer = new WebSocketServer({ server: o.httpServer, path: o.path });
+  const cleanup = useServer<{ authorization?: unknown }, Extra>(
+    {
+      schema: o.schema,
+      onConnect: async (ctx) => {
+        const token = bearerToken(ctx.connectionParams?.authorization);
+        if (!token) {
+          ctx.extra.viewer = null;
+          return true;
+        }
+        try {
+          const claims = await o.services.auth.authenticate(token);
+          ctx.extra.viewer = { userId: claims.userId, role: claims.role };
+          const socket = ctx.extra.socket;
+          const timer = setTimeout(
+            () => socket.close(WS_FORBIDDEN, "Forbidden: access token expired"),
+            Math.max(0, claims.expiresAt.getTime() - o.clock.now().getTime()),
+          );
+          timer.unref();
+          ctx.extra.expiryTimer = timer;
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      onClose: (ctx) => {
+        if (ctx.extra.expiryTimer) clearTimeout(ctx.extra.expiryTimer);
+      },
+      context: (ctx) => o.makeContext(ctx.extra.viewer ?? null, ctx.extra.request.socket.remoteAddress),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e, { maskInternal: o.maskInternal, log: o.log })) } : undefined,
+      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e, { maskInternal: o.maskInternal, log: o.log })),
+    },
+    wsServer,
+  );
+  return { wsServer, dispose: () => Promise.resolve(cleanup.dispose()) };
+}
