@@ -41,6 +41,8 @@ export interface DatabaseOptions {
   pgliteDir: string;
   /** postgres.js pool size. */
   poolMax: number;
+  /** Called with the text of every SQL statement sent (tests count statements with it). */
+  onQuery?: (sql: string) => void;
 }
 
 /** Locates the committed `drizzle/` folder whether running from `src/` or `dist/src/`. */
@@ -71,6 +73,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       onnotice: () => undefined,
       // Keep timestamps as Date in UTC; never depend on the server's TimeZone.
       connection: { TimeZone: "UTC", application_name: "slotwise" },
+      ...(options.onQuery ? { debug: (_connection: number, query: string) => options.onQuery!(query) } : {}),
     });
     const db = drizzlePostgres(client, { schema }) as unknown as Db;
     return {
@@ -99,7 +102,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
   const client = await PGlite.create(dataDir, { extensions: { btree_gist } });
   await client.exec("set time zone 'UTC'");
-  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  const onQuery = options.onQuery;
+  const db = drizzlePglite(client, { schema, ...(onQuery ? { logger: { logQuery: (query: string) => onQuery(query) } } : {}) }) as unknown as Db;
   return {
     db,
     kind: "pglite",
