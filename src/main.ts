@@ -29,7 +29,12 @@ async function main(): Promise<void> {
       log.warn({ signal }, "second signal: exiting now");
       process.exit(1);
     }
-    log.info({ signal }, "shutting down");
+    log.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down: draining requests, closing sockets (1001), finishing worker and relay batches");
+    // Past the grace period, exit anyway: a stuck dependency must not keep a pod alive forever.
+    setTimeout(() => {
+      log.error({ graceMs: config.shutdownGraceMs }, "shutdown grace period exceeded: exiting");
+      process.exit(1);
+    }, config.shutdownGraceMs).unref();
     server.stop().then(
       () => process.exit(0),
       (err) => {
