@@ -18,6 +18,7 @@ import { startRelay, type RelayHandle } from "./events/relay-setup";
 import { buildAppSchema } from "./graphql/build-schema";
 import { bearerToken, type GraphQLContext } from "./graphql/context";
 import { formatError, toGraphQLError } from "./graphql/error-format";
+import { createQueryLimitsPlugin } from "./graphql/query-limits";
 import { createLogger } from "./logger";
 import { createServices, type Services, type Viewer } from "./services";
 import { LoginThrottle } from "./services/login-throttle";
@@ -122,6 +123,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       clock,
       log,
       maskInternal,
+      queryLimits: config.queryLimits,
+      introspection: !config.isProduction,
       makeContext: (viewer, clientAddress) => makeContext(viewer, randomUUID(), clientAddress),
     });
 
@@ -133,6 +136,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       stopOnTerminationSignals: false,
       formatError: (formatted, error) => formatError(formatted, error, { maskInternal, log }),
       plugins: [
+        createQueryLimitsPlugin(config.queryLimits),
         ApolloServerPluginDrainHttpServer({ httpServer }),
         { async serverWillStart() { return { async drainServer() { await ws.dispose(); } }; } },
       ],

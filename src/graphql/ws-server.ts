@@ -7,6 +7,7 @@ import type { Clock } from "../domain/clock";
 import type { Services, Viewer } from "../services";
 import { bearerToken, type GraphQLContext } from "./context";
 import { formatError } from "./error-format";
+import { limitWsOperation, type QueryLimits } from "./query-limits";
 
 /** graphql-ws close code for a refused or expired token (graphql-ws `CloseCode.Forbidden`). */
 export const WS_FORBIDDEN = 4403;
@@ -19,6 +20,9 @@ export interface WsServerOptions {
   clock: Clock;
   log: Logger;
   maskInternal: boolean;
+  /** Applied to every operation before it runs (graphql-ws bypasses Apollo's plugins). */
+  queryLimits: QueryLimits;
+  introspection: boolean;
   makeContext(viewer: Viewer | null, clientAddress: string | undefined): GraphQLContext;
 }
 
@@ -33,7 +37,8 @@ type Extra = { viewer?: Viewer | null; expiryTimer?: NodeJS.Timeout };
  * @returns the WebSocket server and a `dispose()` that closes every socket
  */
 export function attachGraphQLWs(o: WsServerOptions): { wsServer: WebSocketServer; dispose(): Promise<void> } {
-  const wsServer = new WebSocketServer({ server: o.httpServer, path: o.path });
+  // ws defaults to 100 MiB messages, all parsed before any document check; match HTTP's 1 MB body limit.
+  const wsServer = new WebSocketServer({ server: o.httpServer, path: o.path, maxPayload: 1024 * 1024 });
   const cleanup = useServer<{ authorization?: unknown }, Extra>(
     {
       schema: o.schema,
@@ -58,6 +63,9 @@ export function attachGraphQLWs(o: WsServerOptions): { wsServer: WebSocketServer
           return false;
         }
       },
+      // Parses, validates and bounds depth, cost, aliases and size; returns errors instead of running.
+      // No `contextValue` key in what it returns, so graphql-ws still calls `context` below.
+      onSubscribe: limitWsOperation(o.schema, o.queryLimits, { introspection: o.introspection }),
       onClose: (ctx) => {
         if (ctx.extra.expiryTimer) clearTimeout(ctx.extra.expiryTimer);
       },

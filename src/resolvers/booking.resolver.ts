@@ -1,5 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { GraphQLContext } from "../graphql/context";
+import { EXPECTED_LIST_SIZE, connectionComplexity, listComplexity } from "../graphql/query-limits";
 import { CreateBookingInput } from "../schema/booking.input";
 import { Booking, BookingConnection, BookingStatusChange } from "../schema/booking.type";
 import { BookingStatus } from "../schema/enums";
@@ -21,7 +22,7 @@ export class BookingResolver {
     return ctx.services.bookingQuery.getBooking(ctx.viewer, id);
   }
 
-  @Query(() => BookingConnection)
+  @Query(() => BookingConnection, { complexity: connectionComplexity })
   async myBookings(
     @Arg("status", () => BookingStatus, { nullable: true }) status: BookingStatus | null,
     @Args(() => PageArgs) page: PageArgs,
@@ -30,7 +31,7 @@ export class BookingResolver {
     return toConnection(await ctx.services.bookingQuery.myBookings(ctx.viewer, { status, ...page }));
   }
 
-  @Query(() => BookingConnection)
+  @Query(() => BookingConnection, { complexity: connectionComplexity })
   async providerBookings(
     @Arg("providerId", () => ID) providerId: string,
     @Arg("status", () => BookingStatus, { nullable: true }) status: BookingStatus | null,
@@ -83,7 +84,7 @@ export class BookingResolver {
     return present(await ctx.loaders.user.load(b.customerId), `customer ${b.customerId}`);
   }
 
-  @FieldResolver(() => [BookingStatusChange], { description: "Every transition, oldest first." })
+  @FieldResolver(() => [BookingStatusChange], { description: "Every transition, oldest first.", complexity: listComplexity(EXPECTED_LIST_SIZE.bookingHistory) })
   history(@Root() b: Booking, @Ctx() ctx: GraphQLContext): Promise<BookingStatusChange[]> {
     return ctx.loaders.history.load(b.id);
   }

@@ -1,5 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { GraphQLContext } from "../graphql/context";
+import { EXPECTED_LIST_SIZE, connectionComplexity, listComplexity } from "../graphql/query-limits";
 import { PageArgs } from "../schema/pagination.args";
 import { AddAvailabilityInput, CreateProviderInput } from "../schema/provider.input";
 import { Provider, ProviderConnection } from "../schema/provider.type";
@@ -14,12 +15,12 @@ export class ProviderResolver {
     return ctx.services.providers.getProvider(id);
   }
 
-  @Query(() => ProviderConnection)
+  @Query(() => ProviderConnection, { complexity: connectionComplexity })
   async providers(@Args(() => PageArgs) args: PageArgs, @Ctx() ctx: GraphQLContext): Promise<ProviderConnection> {
     return toConnection(await ctx.services.providers.listProviders(args.first, args.after));
   }
 
-  @Query(() => [Slot], { description: "Bookable slots of a provider whose start lies in [from, to)." })
+  @Query(() => [Slot], { description: "Bookable slots of a provider whose start lies in [from, to).", complexity: listComplexity(EXPECTED_LIST_SIZE.slots) })
   availableSlots(
     @Arg("providerId", () => ID) providerId: string,
     @Arg("from", () => Date) from: Date,
@@ -34,7 +35,7 @@ export class ProviderResolver {
     return ctx.services.providers.createProvider(ctx.viewer, input);
   }
 
-  @Mutation(() => [Slot])
+  @Mutation(() => [Slot], { complexity: listComplexity(EXPECTED_LIST_SIZE.slots) })
   addAvailability(@Arg("input", () => AddAvailabilityInput) input: AddAvailabilityInput, @Ctx() ctx: GraphQLContext): Promise<Slot[]> {
     return ctx.services.providers.addAvailability(ctx.viewer, input);
   }

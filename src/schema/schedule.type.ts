@@ -1,4 +1,5 @@
 import { Field, Int, ObjectType } from "type-graphql";
+import { EXPECTED_LIST_SIZE, listComplexity } from "../graphql/query-limits";
 
 @ObjectType({ description: "A weekly opening window in the provider's local time." })
 export class WeeklyWindow {
@@ -26,7 +27,7 @@ export class DateOverride {
   @Field(() => String, { description: "Local date, YYYY-MM-DD." })
   date!: string;
 
-  @Field(() => [TimeWindow])
+  @Field(() => [TimeWindow], { complexity: listComplexity(EXPECTED_LIST_SIZE.overrideWindows) })
   windows!: TimeWindow[];
 }
 
@@ -44,9 +45,9 @@ export class Schedule {
   @Field(() => Int, { description: "How many days ahead slots are offered." })
   horizonDays!: number;
 
-  @Field(() => [WeeklyWindow])
+  @Field(() => [WeeklyWindow], { complexity: listComplexity(EXPECTED_LIST_SIZE.weeklyWindows) })
   weekly!: WeeklyWindow[];
 
-  @Field(() => [DateOverride])
+  @Field(() => [DateOverride], { complexity: listComplexity(EXPECTED_LIST_SIZE.dateOverrides) })
   overrides!: DateOverride[];
 }
