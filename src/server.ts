@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
@@ -19,6 +20,7 @@ import { buildAppSchema } from "./graphql/build-schema";
 import { bearerToken, type GraphQLContext } from "./graphql/context";
 import { formatError, toGraphQLError } from "./graphql/error-format";
 import { createQueryLimitsPlugin } from "./graphql/query-limits";
+import { mountExplorer } from "./explorer/explorer";
 import { createLogger } from "./logger";
 import { createServices, type Services, type Viewer } from "./services";
 import { LoginThrottle } from "./services/login-throttle";
@@ -138,6 +140,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       plugins: [
         createQueryLimitsPlugin(config.queryLimits),
         ApolloServerPluginDrainHttpServer({ httpServer }),
+        // Apollo's landing pages load from a CDN; outside production the bundled explorer replaces them.
+        ApolloServerPluginLandingPageDisabled(),
         { async serverWillStart() { return { async drainServer() { await ws.dispose(); } }; } },
       ],
     });
@@ -156,6 +160,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         res.status(503).json({ status: "unavailable" });
       }
     });
+    // GraphiQL from bundled assets (no CDN); before Apollo so a browser's GET /graphql gets the page.
+    if (!config.isProduction) mountExplorer(app, { graphqlPath: "/graphql" });
     app.use(
       "/graphql",
       express.json({ limit: "1mb" }),
