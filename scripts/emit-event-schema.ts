@@ -28,6 +28,8 @@ const FIELD_DESCRIPTIONS: Record<keyof BookingEventEnvelope, string> = {
   previousSlotStart: "Start of the slot the booking moved away from: ISO-8601, UTC (Z). Present on BOOKING_RESCHEDULED only.",
   previousSlotEnd: "End of the slot the booking moved away from: ISO-8601, UTC (Z). Present on BOOKING_RESCHEDULED only.",
   reminderOffsetMinutes: "How long before slotStart this reminder is, in minutes (e.g. 1440, 60). Present on BOOKING_REMINDER only.",
+  requestId:
+    "Id of the API request that caused the change (the caller's x-request-id, or one the API generated); use it to find the request in the API's logs. Absent on changes made by background workers (hold expiry, reminders).",
 };
 
 /**

@@ -22,6 +22,9 @@ import { formatError, toGraphQLError } from "./graphql/error-format";
 import { createQueryLimitsPlugin } from "./graphql/query-limits";
 import { mountExplorer } from "./explorer/explorer";
 import { createLogger } from "./logger";
+import { apolloMetricsPlugin } from "./observability/apollo-metrics-plugin";
+import { httpAccessLog, requestIdMiddleware, requestIdOf } from "./observability/http-request-id";
+import { Metrics } from "./observability/metrics";
 import { createServices, type Services, type Viewer } from "./services";
 import { LoginThrottle } from "./services/login-throttle";
 import { TokenService } from "./services/token.service";
@@ -80,7 +83,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
     if (!config.jwtSecret) log.warn("JWT_SECRET is not set: using a random secret; tokens will not survive a restart");
     const tokens = new TokenService(config.jwtSecret ?? randomBytes(32).toString("hex"), config.accessTokenTtlSeconds);
-    const live = new LivePublisher(pubSub, log);
+    // Own registry per server (several servers share one test process).
+    const metrics = new Metrics({ db: database.db, log });
+    const live = new LivePublisher(pubSub, log, metrics.livePublisherHooks());
     let relay: RelayHandle | undefined;
     const loginThrottle = new LoginThrottle(config.loginRateLimit, redisClient);
     const services = createServices({ db: database.db, clock, config, tokens, live, loginThrottle, relayStatus: () => relay?.relay.status() });
@@ -90,7 +95,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     }
 
     if (config.outboxRelay) {
-      relay = await startRelay(config, database.db, clock, log);
+      relay = await startRelay(config, database.db, clock, log, { onSendFailure: (n) => metrics.relaySendFailed(n) });
       const handle = relay;
       live.onCommit(() => handle.relay.wake());
       // Runs before pub/sub and database close (cleanup runs in order), so the last round can finish.
@@ -104,6 +109,18 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
     const schema = await buildAppSchema(pubSub);
     const app = express();
+    // First: every response gets x-request-id, and the rest of the request runs in its context.
+    app.use(requestIdMiddleware());
+    app.use(httpAccessLog(log));
+    // During shutdown the drain ends idle keep-alive sockets for writing; a request that still
+    // arrives on one can never be answered, so it must not run (a booking would commit unseen).
+    app.use((req, _res, next) => {
+      if (req.socket.writableEnded || req.socket.destroyed) {
+        req.socket.destroy();
+        return;
+      }
+      next();
+    });
     const httpServer = createServer(app);
     const maskInternal = config.isProduction;
 
@@ -125,6 +142,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       clock,
       log,
       maskInternal,
+      metrics,
       queryLimits: config.queryLimits,
       introspection: !config.isProduction,
       makeContext: (viewer, clientAddress) => makeContext(viewer, randomUUID(), clientAddress),
@@ -140,6 +158,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       plugins: [
         createQueryLimitsPlugin(config.queryLimits),
         ApolloServerPluginDrainHttpServer({ httpServer }),
+        apolloMetricsPlugin(metrics, log),
         // Apollo's landing pages load from a CDN; outside production the bundled explorer replaces them.
         ApolloServerPluginLandingPageDisabled(),
         { async serverWillStart() { return { async drainServer() { await ws.dispose(); } }; } },
@@ -149,6 +168,15 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
     app.get("/healthz", (_req, res) => {
       res.status(200).json({ status: "ok" });
+    });
+    app.get("/metrics", async (_req, res) => {
+      try {
+        const body = await metrics.render();
+        res.status(200).set("content-type", metrics.contentType).send(body);
+      } catch (err) {
+        log.warn({ err }, "metrics scrape failed");
+        res.status(500).end();
+      }
     });
     app.get("/readyz", async (_req, res) => {
       try {
@@ -166,8 +194,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       "/graphql",
       express.json({ limit: "1mb" }),
       expressMiddleware(apollo, {
-        context: async ({ req }) => {
-          const requestId = (typeof req.headers["x-request-id"] === "string" && req.headers["x-request-id"]) || randomUUID();
+        context: async ({ req, res }) => {
+          const requestId = requestIdOf(res) ?? randomUUID();
           const token = bearerToken(req.headers.authorization);
           let viewer: Viewer | null = null;
           if (token) {

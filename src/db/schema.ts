@@ -107,6 +107,12 @@ export const slots = pgTable(
     status: slotStatusEnum("status").notNull().default("AVAILABLE"),
     /** MANUAL (addAvailability) or SCHEDULE (generated); regeneration only touches SCHEDULE slots. */
     source: slotSourceEnum("source").notNull().default("MANUAL"),
+    /**
+     * Withdrawn by a schedule change but kept (BLOCKED) because a booking's history points at
+     * it. Withdrawn slots leave the overlap constraint, so the new schedule may use their time,
+     * and come back if the schedule offers exactly them again.
+     */
+    withdrawn: boolean("withdrawn").notNull().default(false),
     updatedAt: tz("updated_at").notNull().defaultNow(),
   },
   (t) => [

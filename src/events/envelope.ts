@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { BOOKING_EVENT_TYPES, BOOKING_STATUSES } from "../domain/booking-lifecycle";
+import { REQUEST_ID_PATTERN, currentRequestId, isValidRequestId } from "../observability/request-context";
 
 const isoUtc = z.iso.datetime({ offset: false });
 
@@ -36,6 +37,8 @@ export const bookingEventEnvelopeSchema = z.object({
   previousSlotEnd: isoUtc.optional(),
   /** Present on BOOKING_REMINDER: how long before `slotStart` this reminder is, in minutes. */
   reminderOffsetMinutes: z.number().int().positive().optional(),
+  /** Id of the API request that caused the change (`x-request-id`); absent on changes made by workers. */
+  requestId: z.string().regex(REQUEST_ID_PATTERN).optional(),
 });
 
 /** One booking event, as sent to SQS and subscribers. */
@@ -51,7 +54,8 @@ export interface EnvelopeSource {
 }
 
 /**
- * Builds an envelope with a fresh event id.
+ * Builds an envelope with a fresh event id. Inside a request (see
+ * `runWithRequestContext`) the envelope carries that request's id.
  * @param at - commit instant (UTC); also `acceptedAt` for BOOKING_CONFIRMED
  * @param actorId - user id, or `null` for the system
  */
@@ -84,5 +88,8 @@ export function buildEnvelope(
     reason: opts.reason ?? null,
   };
   if (eventType === "BOOKING_CONFIRMED") envelope.acceptedAt = opts.at.toISOString();
+  // Checked again here: an id the schema rejects would turn the event into a poison message.
+  const requestId = currentRequestId();
+  if (isValidRequestId(requestId)) envelope.requestId = requestId;
   return { ...envelope, ...opts.extra };
 }

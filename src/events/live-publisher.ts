@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { BookingEventEnvelope } from "./envelope";
 import type { BookingEventMessage, LivePubSub, SlotSnapshot } from "./pubsub";
 
 /** What one committed use-case tells live subscribers. */
@@ -10,6 +11,14 @@ export interface LiveChanges {
 }
 
 export const NO_LIVE_CHANGES: LiveChanges = { bookingEvents: [], slots: [] };
+
+/** Optional observers (metrics). */
+export interface LivePublisherHooks {
+  /** Once per committed booking event, whether or not the live publish then succeeds. */
+  onBookingEvent?(event: BookingEventEnvelope): void;
+  /** Once per failed publish. */
+  onPublishFailure?(): void;
+}
 
 /**
  * Fans committed changes out to live subscribers. Called only after the transaction
@@ -25,6 +34,7 @@ export class LivePublisher {
   constructor(
     private readonly pubSub: LivePubSub,
     private readonly log: Logger,
+    private readonly hooks: LivePublisherHooks = {},
   ) {}
 
   /** Registers `listener` to run after every commit that changed something (e.g. wake the outbox relay). */
@@ -35,6 +45,9 @@ export class LivePublisher {
   async publish(changes: LiveChanges): Promise<void> {
     for (const listener of this.commitListeners) listener();
     // Sequential per event keeps one booking's events in commit order on every channel.
+    // Every committed booking event passes through here exactly once (only after commit, so a
+    // rolled-back change is never counted): the one place that sees them all.
+    for (const message of changes.bookingEvents) this.hooks.onBookingEvent?.(message.event);
     for (const message of changes.bookingEvents) {
       await this.attempt(() =>
         Promise.all([
@@ -53,6 +66,7 @@ export class LivePublisher {
       await fn();
     } catch (err) {
       this.failures++;
+      this.hooks.onPublishFailure?.();
       this.log.warn({ err }, "live publish failed; subscribers miss this event (the outbox keeps it)");
     }
   }

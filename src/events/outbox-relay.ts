@@ -24,6 +24,11 @@ export interface OutboxRelayOptions {
   backoffMaxMs?: number;
   /** SendMessageBatch calls in flight at once. Default 8. */
   sendConcurrency?: number;
+  /**
+   * Called after each SendMessageBatch to one queue (with its one in-batch retry) with the number
+   * of its events that queue still did not accept; they are retried in a later round. For metrics.
+   */
+  onSendFailure?(count: number): void;
 }
 
 /** What one claim-send-mark round did. */
@@ -62,7 +67,8 @@ export function backoffDelayMs(attempt: number, baseMs: number, maxMs: number, r
  * While SQS is unreachable it backs off exponentially with jitter and keeps every row.
  */
 export class OutboxRelay {
-  private readonly opts: Required<OutboxRelayOptions>;
+  private readonly opts: Required<Omit<OutboxRelayOptions, "onSendFailure">>;
+  private readonly onSendFailure?: (count: number) => void;
   private loop?: Promise<void>;
   private stopping = false;
   private wakeUp?: () => void;
@@ -93,6 +99,7 @@ export class OutboxRelay {
       backoffMaxMs: options.backoffMaxMs ?? 30_000,
       sendConcurrency: options.sendConcurrency ?? 8,
     };
+    this.onSendFailure = options.onSendFailure;
   }
 
   /** Starts the background loop (idempotent). */
@@ -151,6 +158,7 @@ export class OutboxRelay {
     }
     await runLimited(batches, this.opts.sendConcurrency, async (b) => {
       const failures = await this.sendBatch(b.queue, b.rows);
+      if (failures.size > 0) this.onSendFailure?.(failures.size);
       for (const row of b.rows) {
         const err = failures.get(row.id);
         if (err) errors.set(row.id, err);

@@ -23,7 +23,10 @@ export async function createRedisPubSub(redisUrl: string): Promise<{ pubSub: Liv
     connectTimeout: 10_000,
     retryStrategy: (times) => Math.min(times * 200, 2_000),
   };
-  const publisher = new Redis(redisUrl, { ...options, connectionName: "slotwise-pub" });
+  // No offline queue on the publisher: while Redis is away a publish fails at once instead of
+  // holding the mutation that made it (the outbox keeps the event for SQS either way). The
+  // subscriber keeps its queue so SUBSCRIBEs made during a reconnect go out once it is back.
+  const publisher = new Redis(redisUrl, { ...options, enableOfflineQueue: false, connectionName: "slotwise-pub" });
   const subscriber = new Redis(redisUrl, { ...options, connectionName: "slotwise-sub" });
   try {
     await Promise.all([publisher.connect(), subscriber.connect()]);

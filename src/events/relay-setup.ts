@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { Config } from "../config";
 import type { Db } from "../db/client";
 import type { Clock } from "../domain/clock";
-import { OutboxRelay } from "./outbox-relay";
+import { OutboxRelay, type OutboxRelayOptions } from "./outbox-relay";
 import { EMULATOR_CREDENTIALS, createSqsClient } from "./queue-setup";
 import { startSqsEmulator, type SqsEmulator } from "./sqs-emulator";
 import type { QueueRoutes } from "./sqs-routing";
@@ -21,7 +21,13 @@ export interface RelayHandle {
  * Starts the outbox relay against the configured SQS, or, with nothing configured, against an
  * embedded emulator on 127.0.0.1 (`SQS_EMULATOR_PORT`) with the queues created.
  */
-export async function startRelay(config: Config, db: Db, clock: Clock, log: Logger): Promise<RelayHandle> {
+export async function startRelay(
+  config: Config,
+  db: Db,
+  clock: Clock,
+  log: Logger,
+  hooks: Pick<OutboxRelayOptions, "onSendFailure"> = {},
+): Promise<RelayHandle> {
   let emulator: SqsEmulator | undefined;
   let routes: QueueRoutes = config.queues;
   let endpoint = config.aws.sqsEndpoint;
@@ -32,7 +38,7 @@ export async function startRelay(config: Config, db: Db, clock: Clock, log: Logg
     log.info({ endpoint, queues: emulator.queueUrls }, `embedded SQS emulator on ${endpoint}`);
   }
   const sqs = createSqsClient({ region: config.aws.region, endpoint, credentials: emulator ? EMULATOR_CREDENTIALS : undefined });
-  const relay = new OutboxRelay(db, sqs, routes, clock, log.child({ component: "outbox-relay" }), { pollIntervalMs: config.outboxRelayPollMs });
+  const relay = new OutboxRelay(db, sqs, routes, clock, log.child({ component: "outbox-relay" }), { pollIntervalMs: config.outboxRelayPollMs, ...hooks });
   relay.start();
   return {
     relay,

@@ -32,6 +32,16 @@ export function isFifoQueue(queueUrl: string): boolean {
 
 const stringAttr = (value: string): MessageAttributeValue => ({ DataType: "String", StringValue: value });
 
+// SQS accepts only #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF in a body
+// (AWS SQS API reference, SendMessage "MessageBody"); fauxqs 1.9 also refuses the astral planes.
+// JSON can escape anything else, and JSON.parse gives back the identical string.
+const OUTSIDE_SQS_SAFE = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD]/g;
+
+/** JSON text of `value` that SQS accepts as a message body, whatever characters its strings hold. */
+export function toSqsSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(OUTSIDE_SQS_SAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 /**
  * One SendMessageBatch entry for an event. Attributes `eventType`, `bookingId`,
  * `providerId` let consumers filter without parsing the body. On a FIFO queue the booking
@@ -42,7 +52,7 @@ const stringAttr = (value: string): MessageAttributeValue => ({ DataType: "Strin
 export function toBatchEntry(entryId: string, event: BookingEventEnvelope, queueUrl: string): SendMessageBatchRequestEntry {
   return {
     Id: entryId,
-    MessageBody: JSON.stringify(event),
+    MessageBody: toSqsSafeJson(event),
     MessageAttributes: {
       eventType: stringAttr(event.eventType),
       bookingId: stringAttr(event.bookingId),

@@ -4,6 +4,8 @@ import { useServer } from "graphql-ws/use/ws";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
 import type { Clock } from "../domain/clock";
+import type { Metrics } from "../observability/metrics";
+import { withWsObservability } from "../observability/ws-metrics";
 import type { Services, Viewer } from "../services";
 import { bearerToken, type GraphQLContext } from "./context";
 import { formatError } from "./error-format";
@@ -20,6 +22,7 @@ export interface WsServerOptions {
   clock: Clock;
   log: Logger;
   maskInternal: boolean;
+  metrics: Metrics;
   /** Applied to every operation before it runs (graphql-ws bypasses Apollo's plugins). */
   queryLimits: QueryLimits;
   introspection: boolean;
@@ -40,7 +43,7 @@ export function attachGraphQLWs(o: WsServerOptions): { wsServer: WebSocketServer
   // ws defaults to 100 MiB messages, all parsed before any document check; match HTTP's 1 MB body limit.
   const wsServer = new WebSocketServer({ server: o.httpServer, path: o.path, maxPayload: 1024 * 1024 });
   const cleanup = useServer<{ authorization?: unknown }, Extra>(
-    {
+    withWsObservability({
       schema: o.schema,
       onConnect: async (ctx) => {
         const token = bearerToken(ctx.connectionParams?.authorization);
@@ -73,7 +76,7 @@ export function attachGraphQLWs(o: WsServerOptions): { wsServer: WebSocketServer
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e, { maskInternal: o.maskInternal, log: o.log })) } : undefined,
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e, { maskInternal: o.maskInternal, log: o.log })),
-    },
+    }, { metrics: o.metrics, log: o.log }),
     wsServer,
   );
   return { wsServer, dispose: () => Promise.resolve(cleanup.dispose()) };

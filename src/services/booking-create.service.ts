@@ -86,8 +86,13 @@ export class BookingCreateService {
         const startsAfter = await bookableAfter(tx, provider.id, now);
         let claimed = await claimSlot(tx, slotId, init.slotStatus, now, startsAfter);
         // A hold that has run out no longer blocks the slot, even before the expiry worker runs.
-        const expired = claimed ? undefined : await expireLapsedHoldOnSlot(tx, slotId, now);
-        if (expired) claimed = await claimSlot(tx, slotId, init.slotStatus, now, startsAfter);
+        let expired;
+        if (!claimed) {
+          // Waits for, or does, the expiry of a lapsed hold; either way the slot may now be free,
+          // so the claim is retried even when the expiry worker got there first.
+          expired = await expireLapsedHoldOnSlot(tx, slotId, now);
+          claimed = await claimSlot(tx, slotId, init.slotStatus, now, startsAfter);
+        }
         if (!claimed) throw new ConflictError("SLOT_UNAVAILABLE", "The slot is no longer available");
         const booking = await insertBooking(tx, {
           slotId,

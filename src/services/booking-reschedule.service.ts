@@ -56,8 +56,12 @@ export class BookingRescheduleService {
       const next = initialState(provider.requiresConfirmation, now, this.holdMinutes);
       const startsAfter = await bookableAfter(tx, provider.id, now);
       let claimed = await claimSlot(tx, targetId, next.slotStatus, now, startsAfter);
-      const expired = claimed ? undefined : await expireLapsedHoldOnSlot(tx, targetId, now);
-      if (expired) claimed = await claimSlot(tx, targetId, next.slotStatus, now, startsAfter);
+      let expired;
+      if (!claimed) {
+        // As in createBooking: a lapsed hold (ours to expire, or the worker's) frees the target.
+        expired = await expireLapsedHoldOnSlot(tx, targetId, now);
+        claimed = await claimSlot(tx, targetId, next.slotStatus, now, startsAfter);
+      }
       if (!claimed) throw new ConflictError("SLOT_UNAVAILABLE", "The target slot is no longer available");
 
       const released = await updateSlotStatus(tx, booking.slotId, ["HELD", "BOOKED"], "AVAILABLE", now);

@@ -1,5 +1,5 @@
 import type { Db } from "../db/client";
-import { findDecidedReminderOffsets, insertReminderDecisions, lockBookingsStartingSoon } from "../db/repositories/bookings.repository";
+import { findDecidedReminderOffsets, insertReminderDecisions, lockBookingsDueForReminder } from "../db/repositories/bookings.repository";
 import type { Clock } from "../domain/clock";
 import type { LivePublisher } from "../events/live-publisher";
 import type { BookingEventMessage } from "../events/pubsub";
@@ -44,7 +44,7 @@ export class ReminderService {
     const now = this.clock.now();
     const messages = await this.db.transaction(async (tx) => {
       const out: BookingEventMessage[] = [];
-      const soon = await lockBookingsStartingSoon(tx, now, Math.max(...this.offsets), limit);
+      const soon = await lockBookingsDueForReminder(tx, now, this.offsets, limit);
       for (const { booking, slot } of soon) {
         const decided = await findDecidedReminderOffsets(tx, booking.id, slot.startsAt);
         const { record, emit } = dueReminders(this.offsets, slot.startsAt.getTime(), now.getTime(), decided);

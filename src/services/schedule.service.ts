@@ -6,7 +6,7 @@ import {
   setGeneratedUntil,
   upsertSchedule,
 } from "../db/repositories/schedules.repository";
-import { insertSlotsSkippingOverlaps, slotKey, withdrawScheduleSlots } from "../db/repositories/slots.repository";
+import { insertSlotsSkippingOverlaps, reviveWithdrawnSlots, slotKey, withdrawScheduleSlots } from "../db/repositories/slots.repository";
 import type { ProviderRow, ScheduleRow, SlotRow } from "../db/schema";
 import type { Clock } from "../domain/clock";
 import { NotFoundError } from "../domain/errors";
@@ -101,12 +101,14 @@ export class ScheduleService {
         generatedUntil: until,
         updatedAt: now,
       });
-      const withdrawn = await withdrawScheduleSlots(tx, { providerId, from: now, keep: new Set(desired.map(slotKey)), now });
+      const keys = new Set(desired.map(slotKey));
+      const withdrawn = await withdrawScheduleSlots(tx, { providerId, from: now, keep: keys, now });
+      const revived = await reviveWithdrawnSlots(tx, { providerId, from: now, keys, now });
       const inserted = await insertSlotsSkippingOverlaps(
         tx,
         desired.map((s) => ({ providerId, startsAt: s.startsAt, endsAt: s.endsAt, source: "SCHEDULE" as const, updatedAt: now })),
       );
-      return { schedule: saved, changed: [...withdrawn, ...inserted] };
+      return { schedule: saved, changed: [...withdrawn, ...revived, ...inserted] };
     });
     await this.live.publish({ bookingEvents: [], slots: changed.map(toSlotSnapshot) });
     return schedule;

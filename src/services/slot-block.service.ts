@@ -50,6 +50,7 @@ export class SlotBlockService {
     }
     const current = await findSlotById(this.db, id);
     if (current?.status === to) return current;
+    if (current?.withdrawn) throw new ConflictError("INVALID_TRANSITION", "The slot was withdrawn by a schedule change; change the schedule instead");
     if (to === "BLOCKED") throw new ConflictError("SLOT_UNAVAILABLE", "The slot has an active booking and cannot be blocked");
     throw new ConflictError("INVALID_TRANSITION", `Cannot unblock a slot that is ${current?.status ?? "gone"}`);
   }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, lt, lte, or } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, lt, lte, or, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
 import { toPage, type KeysetPosition, type Page } from "../cursor";
 import { bookingReminders, bookingStatusChanges, bookings, slots, type BookingRow, type BookingStatusChangeRow, type SlotRow } from "../schema";
@@ -145,16 +145,23 @@ export async function moveBooking(
 }
 
 /**
- * CONFIRMED bookings whose slot starts in (now, now + withinMinutes], locked with
- * `FOR UPDATE SKIP LOCKED` so concurrent reminder workers split the work, soonest first.
+ * CONFIRMED bookings starting in the future that have at least one reminder offset due
+ * (its moment has passed) and not yet decided, soonest first, locked with
+ * `FOR UPDATE SKIP LOCKED` so concurrent reminder workers split the work. Filtering on
+ * undecided offsets keeps a full batch of already-reminded bookings from starving later ones.
+ *
+ * @param offsets - minutes before the start (positive integers from config)
  */
-export async function lockBookingsStartingSoon(
+export async function lockBookingsDueForReminder(
   db: DbOrTx,
   now: Date,
-  withinMinutes: number,
+  offsets: readonly number[],
   limit: number,
 ): Promise<{ booking: BookingRow; slot: SlotRow }[]> {
-  const rows = await db
+  if (!offsets.every((o) => Number.isInteger(o) && o > 0)) throw new Error("reminder offsets must be positive integers");
+  const offsetArray = sql.raw(`ARRAY[${offsets.join(",")}]::int[]`);
+  const nowIso = now.toISOString();
+  return db
     .select({ booking: bookings, slot: slots })
     .from(bookings)
     .innerJoin(slots, eq(slots.id, bookings.slotId))
@@ -163,13 +170,20 @@ export async function lockBookingsStartingSoon(
         eq(bookings.status, "CONFIRMED"),
         eq(slots.status, "BOOKED"),
         gt(slots.startsAt, now),
-        lte(slots.startsAt, new Date(now.getTime() + withinMinutes * 60_000)),
+        lte(slots.startsAt, new Date(now.getTime() + Math.max(...offsets) * 60_000)),
+        sql`exists (
+          select 1 from unnest(${offsetArray}) as due(minutes)
+          where ${slots.startsAt} - due.minutes * interval '1 minute' <= ${nowIso}::timestamptz
+            and not exists (
+              select 1 from ${bookingReminders} r
+              where r.booking_id = ${bookings.id} and r.offset_minutes = due.minutes and r.slot_starts_at = ${slots.startsAt}
+            )
+        )`,
       ),
     )
     .orderBy(asc(slots.startsAt))
     .limit(limit)
     .for("update", { of: bookings, skipLocked: true });
-  return rows;
 }
 
 /** Offsets already decided for a booking at a given slot start. */

@@ -1,4 +1,5 @@
-import { and, asc, eq, gt, gte, inArray, lt } from "drizzle-orm";
+import { and, asc, eq, gt, gte, inArray, lt, notExists, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
 import type { DbOrTx } from "../client";
 import { bookings, slots, type SlotRow } from "../schema";
 
@@ -75,7 +76,7 @@ export async function updateSlotStatus(
   const [row] = await db
     .update(slots)
     .set({ status: to, updatedAt: now })
-    .where(and(eq(slots.id, id), inArray(slots.status, [...from])))
+    .where(and(eq(slots.id, id), inArray(slots.status, [...from]), eq(slots.withdrawn, false)))
     .returning();
   return row;
 }
@@ -139,11 +140,51 @@ export async function withdrawScheduleSlots(
       withdrawn.push(
         ...(await db
           .update(slots)
-          .set({ status: "BLOCKED", updatedAt: opts.now })
+          .set({ status: "BLOCKED", withdrawn: true, updatedAt: opts.now })
           .where(and(inArray(slots.id, blockable), eq(slots.status, "AVAILABLE")))
           .returning()),
       );
     }
   }
   return withdrawn;
+}
+
+/**
+ * Brings back withdrawn slots of a provider that the schedule offers again exactly (same
+ * start and end, see {@link slotKey}), unless something else now occupies their time.
+ *
+ * @returns the revived slots, AVAILABLE again
+ */
+export async function reviveWithdrawnSlots(
+  db: DbOrTx,
+  opts: { providerId: string; from: Date; keys: ReadonlySet<string>; now: Date },
+): Promise<SlotRow[]> {
+  const candidates = await db
+    .select()
+    .from(slots)
+    .where(and(eq(slots.providerId, opts.providerId), eq(slots.withdrawn, true), gte(slots.startsAt, opts.from)));
+  const ids = candidates.filter((s) => opts.keys.has(slotKey(s))).map((s) => s.id);
+  if (ids.length === 0) return [];
+  const other = alias(slots, "other");
+  return db
+    .update(slots)
+    .set({ status: "AVAILABLE", withdrawn: false, updatedAt: opts.now })
+    .where(
+      and(
+        inArray(slots.id, ids),
+        notExists(
+          db
+            .select({ one: sql`1` })
+            .from(other)
+            .where(
+              and(
+                eq(other.providerId, slots.providerId),
+                eq(other.withdrawn, false),
+                sql`tstzrange(${other.startsAt}, ${other.endsAt}, '[)') && tstzrange(${slots.startsAt}, ${slots.endsAt}, '[)')`,
+              ),
+            ),
+        ),
+      ),
+    )
+    .returning();
 }
