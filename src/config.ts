@@ -15,6 +15,7 @@ const envSchema = z
     NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
     PORT: z.coerce.number().int().min(0).max(65535).default(4000),
     HOST: z.string().default("127.0.0.1"),
+    TRUST_PROXY: optionalString,
     DATABASE_URL: optionalString,
     PGLITE_DIR: z.string().default(".data/pglite"),
     DATABASE_POOL_MAX: z.coerce.number().int().positive().default(20),
@@ -62,12 +63,12 @@ const envSchema = z
  * Rules across variables. They run on the raw values, independently of the per-variable
  * parse, so one malformed variable never hides another missing one.
  */
-function crossVariableIssues(env: Record<string, string | undefined>): string[] {
+function crossVariableIssues(env: Record<string, string | undefined>, opts: LoadConfigOptions): string[] {
   const set = (name: string) => (env[name]?.trim() ?? "") !== "";
   const issues: string[] = [];
   if (env.NODE_ENV === "production") {
     if (!set("DATABASE_URL")) issues.push("DATABASE_URL: is required when NODE_ENV=production");
-    if (!set("JWT_SECRET")) issues.push("JWT_SECRET: is required when NODE_ENV=production");
+    if (opts.role !== "tool" && !set("JWT_SECRET")) issues.push("JWT_SECRET: is required when NODE_ENV=production");
   }
   // RFC 7518 §3.2: an HS256 key must be at least 256 bits.
   if (set("JWT_SECRET") && env.JWT_SECRET!.trim().length < 32) issues.push("JWT_SECRET: must be at least 32 characters (RFC 7518 §3.2)");
@@ -81,6 +82,12 @@ export interface Config {
   isProduction: boolean;
   port: number;
   host: string;
+  /**
+   * Express `trust proxy` (from `TRUST_PROXY`: `true`, a hop count, or addresses/subnets):
+   * behind a load balancer, the client address used for login throttling comes from
+   * `X-Forwarded-For` only when the proxy is trusted. Unset: the socket's peer address.
+   */
+  trustProxy?: boolean | number | string;
   /** PostgreSQL URL; undefined selects embedded PGlite. */
   databaseUrl?: string;
   /** PGlite data directory, or `memory://` for an in-memory database. */
@@ -127,17 +134,29 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+export interface LoadConfigOptions {
+  /** `tool`: a CLI or consumer that never signs tokens, so production does not require `JWT_SECRET`. */
+  role?: "server" | "tool";
+}
+
+function parseTrustProxy(v: string | undefined): boolean | number | string | undefined {
+  if (v === undefined) return undefined;
+  if (v === "true" || v === "false") return v === "true";
+  return /^\d+$/.test(v) ? Number(v) : v;
+}
+
 /**
- * Parses and validates configuration once.
+ * Parses and validates configuration once. An empty value counts as unset, so its default applies.
  *
  * @param env - variables to read; defaults to `process.env`. Tests pass their own object.
  * @throws ConfigError listing every invalid or missing variable.
  */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+export function loadConfig(rawEnv: Record<string, string | undefined> = process.env, opts: LoadConfigOptions = {}): Config {
+  const env = Object.fromEntries(Object.entries(rawEnv).filter(([, v]) => v !== undefined && v.trim() !== ""));
   const parsed = envSchema.safeParse(env);
   const issues = [
     ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`)),
-    ...crossVariableIssues(env),
+    ...crossVariableIssues(env, opts),
   ];
   if (!parsed.success || issues.length > 0) {
     throw new ConfigError(`Invalid configuration:\n${issues.map((l) => `  ${l}`).join("\n")}`);
@@ -148,6 +167,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     isProduction: e.NODE_ENV === "production",
     port: e.PORT,
     host: e.HOST,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
     databaseUrl: e.DATABASE_URL,
     pgliteDir: e.PGLITE_DIR,
     databasePoolMax: e.DATABASE_POOL_MAX,

@@ -94,7 +94,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       log.info({ email: config.admin.email }, "admin account ensured");
     }
 
-    if (config.outboxRelay) {
+    if (config.outboxRelay && config.isProduction && !config.sqsConfigured) {
+      // DESIGN.md: nothing is embedded in production. Events wait in the outbox until SQS is configured.
+      log.warn("no SQS configured in production: the outbox relay is off and events stay in the outbox");
+    } else if (config.outboxRelay) {
       relay = await startRelay(config, database.db, clock, log, { onSendFailure: (n) => metrics.relaySendFailed(n) });
       const handle = relay;
       live.onCommit(() => handle.relay.wake());
@@ -109,6 +112,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
     const schema = await buildAppSchema(pubSub);
     const app = express();
+    if (config.trustProxy !== undefined) app.set("trust proxy", config.trustProxy);
     // First: every response gets x-request-id, and the rest of the request runs in its context.
     app.use(requestIdMiddleware());
     app.use(httpAccessLog(log));
