@@ -1,34 +1,5 @@
 import { Field, ID, InputType, Int } from "type-graphql";
-
-@InputType({ description: "A weekly opening window in the provider's local time." })
-export class WeeklyWindowInput {
-  @Field(() => Int, { description: "ISO weekday: 1 = Monday ... 7 = Sunday." })
-  weekday!: number;
-
-  @Field(() => String, { description: "Local wall-clock time, HH:MM (24 h)." })
-  startTime!: string;
-
-  @Field(() => String, { description: "Local wall-clock time, HH:MM (24 h); after startTime." })
-  endTime!: string;
-}
-
-@InputType({ description: "A local time window on one date." })
-export class TimeWindowInput {
-  @Field(() => String)
-  startTime!: string;
-
-  @Field(() => String)
-  endTime!: string;
-}
-
-@InputType({ description: "Replaces the weekly windows on one local date; no windows means closed that day." })
-export class DateOverrideInput {
-  @Field(() => String, { description: "Local date, YYYY-MM-DD." })
-  date!: string;
-
-  @Field(() => [TimeWindowInput])
-  windows!: TimeWindowInput[];
-}
+import { DateOverride, WeeklyWindow } from "./schedule.type";
 
 @InputType()
 export class SetScheduleInput {
@@ -47,9 +18,9 @@ export class SetScheduleInput {
   @Field(() => Int, { nullable: true, description: "How many days ahead slots are offered. Default 30." })
   horizonDays?: number | null;
 
-  @Field(() => [WeeklyWindowInput])
-  weekly!: WeeklyWindowInput[];
+  @Field(() => [WeeklyWindow])
+  weekly!: WeeklyWindow[];
 
-  @Field(() => [DateOverrideInput], { nullable: true })
-  overrides?: DateOverrideInput[] | null;
+  @Field(() => [DateOverride], { nullable: true })
+  overrides?: DateOverride[] | null;
 }

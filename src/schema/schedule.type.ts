@@ -1,7 +1,11 @@
-import { Field, Int, ObjectType } from "type-graphql";
+import { Field, InputType, Int, ObjectType } from "type-graphql";
 import { EXPECTED_LIST_SIZE, listComplexity } from "../graphql/query-limits";
 
+// Each window class is both the output type and its `…Input` twin: the fields are the same,
+// and the domain validates them (src/domain/schedule.ts).
+
 @ObjectType({ description: "A weekly opening window in the provider's local time." })
+@InputType("WeeklyWindowInput", { description: "A weekly opening window in the provider's local time." })
 export class WeeklyWindow {
   @Field(() => Int, { description: "ISO weekday: 1 = Monday ... 7 = Sunday." })
   weekday!: number;
@@ -14,6 +18,7 @@ export class WeeklyWindow {
 }
 
 @ObjectType({ description: "A local time window on one date." })
+@InputType("TimeWindowInput", { description: "A local time window on one date." })
 export class TimeWindow {
   @Field(() => String)
   startTime!: string;
@@ -23,6 +28,7 @@ export class TimeWindow {
 }
 
 @ObjectType({ description: "Replaces the weekly windows on one local date; no windows means closed." })
+@InputType("DateOverrideInput", { description: "Replaces the weekly windows on one local date; no windows means closed that day." })
 export class DateOverride {
   @Field(() => String, { description: "Local date, YYYY-MM-DD." })
   date!: string;

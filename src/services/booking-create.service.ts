@@ -2,7 +2,7 @@ import type { Db } from "../db/client";
 import { isConstraintViolation } from "../db/pg-error";
 import { findBookingByIdempotencyKey, insertBooking } from "../db/repositories/bookings.repository";
 import { findProviderById } from "../db/repositories/providers.repository";
-import { claimSlot, findSlotById } from "../db/repositories/slots.repository";
+import { findSlotById } from "../db/repositories/slots.repository";
 import type { BookingRow } from "../db/schema";
 import { initialState } from "../domain/booking-lifecycle";
 import type { Clock } from "../domain/clock";
@@ -12,7 +12,7 @@ import type { LivePublisher } from "../events/live-publisher";
 import { toSlotSnapshot } from "../events/snapshots";
 import { requireRole } from "./access";
 import { recordBookingChanges, type RecordedChange } from "./booking-effects";
-import { expireLapsedHoldOnSlot } from "./booking-expiry.service";
+import { claimSlotReleasingLapsedHold } from "./booking-expiry.service";
 import { bookableAfter } from "./schedule.service";
 import type { Viewer } from "./token.service";
 
@@ -84,15 +84,7 @@ export class BookingCreateService {
         if (!provider) throw new NotFoundError("Provider", slot.providerId);
         const init = initialState(provider.requiresConfirmation, now, this.holdMinutes);
         const startsAfter = await bookableAfter(tx, provider.id, now);
-        let claimed = await claimSlot(tx, slotId, init.slotStatus, now, startsAfter);
-        // A hold that has run out no longer blocks the slot, even before the expiry worker runs.
-        let expired;
-        if (!claimed) {
-          // Waits for, or does, the expiry of a lapsed hold; either way the slot may now be free,
-          // so the claim is retried even when the expiry worker got there first.
-          expired = await expireLapsedHoldOnSlot(tx, slotId, now);
-          claimed = await claimSlot(tx, slotId, init.slotStatus, now, startsAfter);
-        }
+        const { claimed, expired } = await claimSlotReleasingLapsedHold(tx, slotId, init.slotStatus, now, startsAfter);
         if (!claimed) throw new ConflictError("SLOT_UNAVAILABLE", "The slot is no longer available");
         const booking = await insertBooking(tx, {
           slotId,

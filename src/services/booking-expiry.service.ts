@@ -1,6 +1,6 @@
 import type { Db, Tx } from "../db/client";
 import { lockLapsedHolds, lockLapsedHoldOnSlot, updateBookingStatus } from "../db/repositories/bookings.repository";
-import { findSlotById, updateSlotStatus } from "../db/repositories/slots.repository";
+import { claimSlot, findSlotById, updateSlotStatus } from "../db/repositories/slots.repository";
 import type { BookingRow, SlotRow } from "../db/schema";
 import { decideTransition } from "../domain/booking-lifecycle";
 import type { Clock } from "../domain/clock";
@@ -46,6 +46,27 @@ export async function expireBookingInTx(tx: Tx, booking: BookingRow, now: Date):
 export async function expireLapsedHoldOnSlot(tx: Tx, slotId: string, now: Date): Promise<ExpiryOutcome | undefined> {
   const lapsed = await lockLapsedHoldOnSlot(tx, slotId, now);
   return lapsed ? expireBookingInTx(tx, lapsed, now) : undefined;
+}
+
+/**
+ * Claims `slotId` for a booking (AVAILABLE -> `to`, starting after `startsAfter`). When the
+ * claim fails because a PENDING hold on the slot has run out, that hold is expired (or the
+ * worker's expiry of it is waited for) and the claim retried: a lapsed hold never blocks a slot.
+ *
+ * @returns the claimed slot (undefined when it is taken for real) and any expiry to publish
+ */
+export async function claimSlotReleasingLapsedHold(
+  tx: Tx,
+  slotId: string,
+  to: SlotRow["status"],
+  now: Date,
+  startsAfter: Date,
+): Promise<{ claimed: SlotRow | undefined; expired: ExpiryOutcome | undefined }> {
+  const first = await claimSlot(tx, slotId, to, now, startsAfter);
+  if (first) return { claimed: first, expired: undefined };
+  // Retried even when the expiry found nothing: the worker may have expired it while we waited.
+  const expired = await expireLapsedHoldOnSlot(tx, slotId, now);
+  return { claimed: await claimSlot(tx, slotId, to, now, startsAfter), expired };
 }
 
 /** The hold-expiry worker's use-case. */

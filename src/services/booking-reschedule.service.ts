@@ -1,7 +1,7 @@
 import type { Db } from "../db/client";
 import { findBookingById, moveBooking } from "../db/repositories/bookings.repository";
 import { findProviderById } from "../db/repositories/providers.repository";
-import { claimSlot, findSlotById, updateSlotStatus } from "../db/repositories/slots.repository";
+import { findSlotById, updateSlotStatus } from "../db/repositories/slots.repository";
 import type { BookingRow } from "../db/schema";
 import { initialState, isActive, isHoldLapsed } from "../domain/booking-lifecycle";
 import type { Clock } from "../domain/clock";
@@ -11,7 +11,7 @@ import type { LivePublisher } from "../events/live-publisher";
 import { toSlotSnapshot } from "../events/snapshots";
 import { canSeeBooking, requireViewer } from "./access";
 import { recordBookingChanges } from "./booking-effects";
-import { expireLapsedHoldOnSlot } from "./booking-expiry.service";
+import { claimSlotReleasingLapsedHold } from "./booking-expiry.service";
 import { bookableAfter } from "./schedule.service";
 import type { Viewer } from "./token.service";
 
@@ -55,13 +55,7 @@ export class BookingRescheduleService {
 
       const next = initialState(provider.requiresConfirmation, now, this.holdMinutes);
       const startsAfter = await bookableAfter(tx, provider.id, now);
-      let claimed = await claimSlot(tx, targetId, next.slotStatus, now, startsAfter);
-      let expired;
-      if (!claimed) {
-        // As in createBooking: a lapsed hold (ours to expire, or the worker's) frees the target.
-        expired = await expireLapsedHoldOnSlot(tx, targetId, now);
-        claimed = await claimSlot(tx, targetId, next.slotStatus, now, startsAfter);
-      }
+      const { claimed, expired } = await claimSlotReleasingLapsedHold(tx, targetId, next.slotStatus, now, startsAfter);
       if (!claimed) throw new ConflictError("SLOT_UNAVAILABLE", "The target slot is no longer available");
 
       const released = await updateSlotStatus(tx, booking.slotId, ["HELD", "BOOKED"], "AVAILABLE", now);
