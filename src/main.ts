@@ -2,6 +2,7 @@ import "reflect-metadata";
 import { ConfigError, loadConfig } from "./config";
 import { createLogger } from "./logger";
 import { startServer } from "./server";
+import { exitGracefullyOnSignals } from "./shutdown-signals";
 
 /** Process entry point: `npm start`. */
 async function main(): Promise<void> {
@@ -22,29 +23,12 @@ async function main(): Promise<void> {
     `Slotwise listening on ${server.url}`,
   );
 
-  let signals = 0;
-  const shutdown = (signal: string) => {
-    signals++;
-    if (signals > 1) {
-      log.warn({ signal }, "second signal: exiting now");
-      process.exit(1);
-    }
-    log.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down: draining requests, closing sockets (1001), finishing worker and relay batches");
-    // Past the grace period, exit anyway: a stuck dependency must not keep a pod alive forever.
-    setTimeout(() => {
-      log.error({ graceMs: config.shutdownGraceMs }, "shutdown grace period exceeded: exiting");
-      process.exit(1);
-    }, config.shutdownGraceMs).unref();
-    server.stop().then(
-      () => process.exit(0),
-      (err) => {
-        log.error({ err }, "shutdown failed");
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGINT", () => shutdown("SIGINT"));
+  exitGracefullyOnSignals({
+    log,
+    stop: () => server.stop(),
+    graceMs: config.shutdownGraceMs,
+    message: "shutting down: draining requests, closing sockets (1001), finishing worker and relay batches",
+  });
 }
 
 main().catch((err) => {

@@ -1,3 +1,4 @@
+import { exitGracefullyOnSignals } from "../shutdown-signals";
 import { ConfigError, loadConfig } from "../config";
 import { createBookingConsumer, HANDLED_EVENT_TYPES, type ConsumerName } from "../consumers/booking-consumer";
 import { ConsumerSetupError, openConsumerDatabase, resolveConsumerQueue } from "../consumers/consumer-config";
@@ -69,29 +70,17 @@ async function main(): Promise<void> {
     `${consumerName} consumer listening on ${queue.queueUrl}`,
   );
 
-  let signals = 0;
-  const shutdown = (signal: string) => {
-    signals++;
-    if (signals > 1) {
-      log.warn({ signal }, "second signal: exiting now (an unfinished message will be redelivered)");
-      process.exit(1);
-    }
-    log.info({ signal, maxWaitSeconds: WAIT_TIME_SECONDS }, "stopping: finishing the current poll and the messages in flight");
-    consumer
-      .stop()
-      .then(async () => {
-        queue.sqs.destroy();
-        await database.close();
-        log.info("consumer stopped");
-        process.exit(0);
-      })
-      .catch((err) => {
-        log.error({ err }, "shutdown failed");
-        process.exit(1);
-      });
-  };
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGINT", () => shutdown("SIGINT"));
+  exitGracefullyOnSignals({
+    log,
+    message: "stopping: finishing the current poll and the messages in flight",
+    forcedMessage: "second signal: exiting now (an unfinished message will be redelivered)",
+    stop: async () => {
+      await consumer.stop();
+      queue.sqs.destroy();
+      await database.close();
+      log.info("consumer stopped");
+    },
+  });
 }
 
 main().catch((err) => {
