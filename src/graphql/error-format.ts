@@ -28,8 +28,13 @@ export function formatError(
     };
   }
   if (!original) {
-    const code = formatted.extensions?.code ?? "GRAPHQL_VALIDATION_FAILED";
-    return { ...formatted, extensions: { ...formatted.extensions, code } };
+    // Only GraphQL's own errors are behind this one: the request itself was bad. graphql-js
+    // throws some of them (e.g. "Too many errors processing variables") where Apollo expects
+    // none, and Apollo then labels them INTERNAL_SERVER_ERROR; they are the client's input.
+    const apolloCode = formatted.extensions?.code;
+    const code = apolloCode === undefined ? "GRAPHQL_VALIDATION_FAILED" : apolloCode === "INTERNAL_SERVER_ERROR" ? "BAD_USER_INPUT" : apolloCode;
+    const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions: { ...extensions, code } };
   }
   opts.log.error({ err: original, path: formatted.path }, "unexpected error in resolver");
   return {

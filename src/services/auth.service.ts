@@ -21,6 +21,7 @@ import {
 import type { UserRow } from "../db/schema";
 import type { Clock } from "../domain/clock";
 import { BadInputError, ConflictError, UnauthenticatedError } from "../domain/errors";
+import { storableText } from "../domain/text";
 import type { LoginThrottle } from "./login-throttle";
 import { hashRefreshToken, type AccessClaims, type TokenService, type Viewer } from "./token.service";
 
@@ -45,7 +46,7 @@ const nameSchema = z.string().trim().min(1, "name must not be empty").max(200, "
 
 /** Normalises an email for storage and lookup: trimmed, lower-cased. */
 export function normaliseEmail(email: string): string {
-  return email.trim().toLowerCase();
+  return storableText(email, "email").trim().toLowerCase();
 }
 
 function check<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
@@ -75,7 +76,7 @@ export class AuthService {
   async register(input: RegisterInput): Promise<AuthResult> {
     const email = check(emailSchema, normaliseEmail(input.email), "email");
     const password = check(passwordSchema, input.password, "password");
-    const name = check(nameSchema, input.name, "name");
+    const name = check(nameSchema, storableText(input.name, "name"), "name");
     if (input.role !== "CUSTOMER" && input.role !== "PROVIDER") {
       throw new BadInputError("role must be CUSTOMER or PROVIDER; ADMIN cannot be self-assigned", "role");
     }

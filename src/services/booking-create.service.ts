@@ -8,6 +8,7 @@ import { initialState } from "../domain/booking-lifecycle";
 import type { Clock } from "../domain/clock";
 import { BadInputError, ConflictError, NotFoundError } from "../domain/errors";
 import { parseId } from "../domain/ids";
+import { storableText } from "../domain/text";
 import type { LivePublisher } from "../events/live-publisher";
 import { toSlotSnapshot } from "../events/snapshots";
 import { requireRole } from "./access";
@@ -36,7 +37,7 @@ const AUTO_CONFIRM_REASON = "Confirmed automatically: the provider does not requ
 
 function parseIdempotencyKey(key: string | null | undefined): string | null {
   if (key === null || key === undefined) return null;
-  const k = key.trim();
+  const k = storableText(key, "idempotencyKey").trim();
   if (k.length === 0 || k.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
     throw new BadInputError(`idempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`, "idempotencyKey");
   }

@@ -7,6 +7,7 @@ import { decideTransition, isHoldLapsed, type BookingAction } from "../domain/bo
 import type { Clock } from "../domain/clock";
 import { BadInputError, ConflictError, NotFoundError } from "../domain/errors";
 import { parseId } from "../domain/ids";
+import { storableText } from "../domain/text";
 import type { LivePublisher } from "../events/live-publisher";
 import { toSlotSnapshot } from "../events/snapshots";
 import { canSeeBooking, requireProviderManager, requireViewer } from "./access";
@@ -17,7 +18,7 @@ export const MAX_REASON_LENGTH = 500;
 
 /** Trims a free-text reason; empty becomes null. @throws BadInputError when too long */
 export function parseReason(reason: string | null | undefined): string | null {
-  const r = reason?.trim();
+  const r = reason === null || reason === undefined ? undefined : storableText(reason, "reason").trim();
   if (!r) return null;
   if (r.length > MAX_REASON_LENGTH) throw new BadInputError(`reason must be at most ${MAX_REASON_LENGTH} characters`, "reason");
   return r;

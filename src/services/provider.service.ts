@@ -9,6 +9,7 @@ import type { ProviderRow, SlotRow } from "../db/schema";
 import type { Clock } from "../domain/clock";
 import { BadInputError, ConflictError, NotFoundError } from "../domain/errors";
 import { parseId } from "../domain/ids";
+import { storableText } from "../domain/text";
 import type { LivePublisher } from "../events/live-publisher";
 import { toSlotSnapshot } from "../events/snapshots";
 import { requireProviderManager, requireRole, requireViewer } from "./access";
@@ -75,7 +76,7 @@ export class ProviderService {
    */
   async createProvider(viewer: Viewer | null, input: CreateProviderInput): Promise<ProviderRow> {
     const v = requireRole(viewer, ["PROVIDER", "ADMIN"]);
-    const name = input.name.trim();
+    const name = storableText(input.name, "name").trim();
     if (name.length === 0 || name.length > 200) throw new BadInputError("name must be 1 to 200 characters", "name");
     if (!IANAZone.isValidZone(input.timeZone)) throw new BadInputError(`Unknown IANA time zone: ${input.timeZone}`, "timeZone");
     return insertProvider(this.db, {

@@ -9,7 +9,7 @@ import {
 import { insertSlotsSkippingOverlaps, reviveWithdrawnSlots, slotKey, withdrawScheduleSlots } from "../db/repositories/slots.repository";
 import type { ProviderRow, ScheduleRow, SlotRow } from "../db/schema";
 import type { Clock } from "../domain/clock";
-import { NotFoundError } from "../domain/errors";
+import { BadInputError, NotFoundError } from "../domain/errors";
 import { parseId } from "../domain/ids";
 import { generateScheduleSlots, parseScheduleRules, type DateOverride, type ScheduleRules, type WeeklyWindow } from "../domain/schedule";
 import type { LivePublisher } from "../events/live-publisher";
@@ -26,6 +26,9 @@ export interface SetScheduleInput {
   weekly: WeeklyWindow[];
   overrides?: DateOverride[] | null;
 }
+
+/** Most slots one schedule may offer within its horizon (e.g. 30 days of 5-minute slots, 23 h a day); bounds one transaction. */
+export const MAX_SCHEDULE_SLOTS = 10_000;
 
 /** Defaults for optional schedule fields. */
 export const SCHEDULE_DEFAULTS = { bufferMinutes: 0, minimumNoticeMinutes: 0, horizonDays: 30 } as const;
@@ -88,6 +91,12 @@ export class ScheduleService {
     const now = this.clock.now();
     const until = new Date(now.getTime() + rules.horizonDays * DAY_MS);
     const desired = generateScheduleSlots(rules, now, until).filter((s) => s.startsAt.getTime() > now.getTime());
+    if (desired.length > MAX_SCHEDULE_SLOTS) {
+      throw new BadInputError(
+        `this schedule would offer ${desired.length} slots within its horizon; at most ${MAX_SCHEDULE_SLOTS} are allowed (use longer slots or a shorter horizon)`,
+        "horizonDays",
+      );
+    }
     const { schedule, changed } = await this.db.transaction(async (tx) => {
       // Locking the schedule row (when there is one) serialises setSchedule and horizon extension.
       await findSchedule(tx, providerId, { forUpdate: true });
