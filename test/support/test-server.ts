@@ -41,6 +41,9 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     OUTBOX_RELAY: "off",
     // Background workers are opt-in too; worker tests drive them with a moved clock.
     WORKERS: "off",
+    // Every test logs in from 127.0.0.1, and with Redis the per-client count is shared by all
+    // files and runs within the window; throttling tests set their own limits.
+    LOGIN_MAX_ATTEMPTS_PER_CLIENT: "1000000",
     SQS_EMULATOR_PORT: "0",
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
