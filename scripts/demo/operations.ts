@@ -1,3 +1,4 @@
+import type { DateOverride, WeeklyWindow } from "../../src/domain/schedule";
 /**
  * The GraphQL operations the demo sends, written out as a client of the public contract
  * would (the demo does not share the test suite's generated documents).
@@ -122,19 +123,8 @@ export const SET_SCHEDULE = /* GraphQL */ `
       overrides { date windows { startTime endTime } }
     }
   }`;
-export interface WeeklyWindow {
-  weekday: number;
-  startTime: string;
-  endTime: string;
-}
-export interface TimeWindow {
-  startTime: string;
-  endTime: string;
-}
-export interface DateOverride {
-  date: string;
-  windows: TimeWindow[];
-}
+// The wire shapes of schedule windows are the domain's own (the demo already imports src/).
+export type { DateOverride, TimeWindow, WeeklyWindow } from "../../src/domain/schedule";
 /** Both SetScheduleInput (less providerId) and the Schedule the server answers. */
 export interface ScheduleRules {
   slotMinutes: number;
