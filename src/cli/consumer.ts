@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   }
   let config;
   try {
-    config = loadConfig(process.env, { role: "tool" });
+    config = loadConfig(undefined, { role: "tool" });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

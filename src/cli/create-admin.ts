@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     process.stderr.write("usage: npm run admin:create -- --email <email> --password <password> [--name <name>]\n");
     process.exit(2);
   }
-  const config = loadConfig(process.env, { role: "tool" });
+  const config = loadConfig(undefined, { role: "tool" });
   const database = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, poolMax: 1 });
   try {
     await database.migrate();

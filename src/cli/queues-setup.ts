@@ -18,7 +18,7 @@ async function main(): Promise<void> {
       "visibility-timeout": { type: "string", default: "30" },
     },
   });
-  const config = loadConfig(process.env, { role: "tool" });
+  const config = loadConfig(undefined, { role: "tool" });
   const sqs = createSqsClient({ region: config.aws.region, endpoint: config.aws.sqsEndpoint });
   try {
     const urls = await ensureQueues(sqs, {
