@@ -1,8 +1,7 @@
 import type { Db } from "../db/client";
 import { isConstraintViolation } from "../db/pg-error";
 import { findBookingByIdempotencyKey, insertBooking } from "../db/repositories/bookings.repository";
-import { findProviderById } from "../db/repositories/providers.repository";
-import { findSlotById } from "../db/repositories/slots.repository";
+import { findSlotForBooking } from "../db/repositories/slots.repository";
 import type { BookingRow } from "../db/schema";
 import { initialState } from "../domain/booking-lifecycle";
 import type { Clock } from "../domain/clock";
@@ -14,7 +13,6 @@ import { toSlotSnapshot } from "../events/snapshots";
 import { requireRole } from "./access";
 import { recordBookingChanges, type RecordedChange } from "./booking-effects";
 import { claimSlotReleasingLapsedHold } from "./booking-expiry.service";
-import { bookableAfter } from "./schedule.service";
 import type { Viewer } from "./token.service";
 
 export interface CreateBookingInput {
@@ -79,13 +77,12 @@ export class BookingCreateService {
     let outcome;
     try {
       outcome = await this.db.transaction(async (tx) => {
-        const slot = await findSlotById(tx, slotId);
-        if (!slot) throw new NotFoundError("Slot", slotId);
-        const provider = await findProviderById(tx, slot.providerId);
-        if (!provider) throw new NotFoundError("Provider", slot.providerId);
-        const init = initialState(provider.requiresConfirmation, now, this.holdMinutes);
-        const startsAfter = await bookableAfter(tx, provider.id, now);
-        const { claimed, expired } = await claimSlotReleasingLapsedHold(tx, slotId, init.slotStatus, now, startsAfter);
+        const found = await findSlotForBooking(tx, slotId);
+        if (!found) throw new NotFoundError("Slot", slotId);
+        const { slot } = found;
+        const init = initialState(found.requiresConfirmation, now, this.holdMinutes);
+        const startsAfter = new Date(now.getTime() + (found.minimumNoticeMinutes ?? 0) * 60_000);
+        const { claimed, expired } = await claimSlotReleasingLapsedHold(tx, slotId, init.slotStatus, now, startsAfter, slot.status);
         if (!claimed) throw new ConflictError("SLOT_UNAVAILABLE", "The slot is no longer available");
         const booking = await insertBooking(tx, {
           slotId,

@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, gte, inArray, lt, notExists, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { DbOrTx } from "../client";
-import { bookings, slots, type SlotRow } from "../schema";
+import { bookings, providers, schedules, slots, type SlotRow } from "../schema";
 
 export type SlotStatus = SlotRow["status"];
 
@@ -25,6 +25,30 @@ export async function findSlotById(db: DbOrTx, id: string): Promise<SlotRow | un
 export async function findSlotsByIds(db: DbOrTx, ids: readonly string[]): Promise<SlotRow[]> {
   if (ids.length === 0) return [];
   return db.select().from(slots).where(inArray(slots.id, [...ids]));
+}
+
+/** A slot with what booking it depends on: its provider's confirmation rule and its schedule's minimum notice. */
+export interface SlotForBooking {
+  slot: SlotRow;
+  requiresConfirmation: boolean;
+  /** The provider's schedule's minimum notice in minutes; null when it has no schedule. */
+  minimumNoticeMinutes: number | null;
+}
+
+/**
+ * The slot, its provider's `requiresConfirmation` and its schedule's minimum notice, in one
+ * round trip: the booking transaction used to read them with three queries, and each round trip
+ * to PostgreSQL was the largest single cost in a CPU profile of `createBooking` (docs/benchmarks.md).
+ */
+export async function findSlotForBooking(db: DbOrTx, id: string): Promise<SlotForBooking | undefined> {
+  const [row] = await db
+    .select({ slot: slots, requiresConfirmation: providers.requiresConfirmation, minimumNoticeMinutes: schedules.minimumNoticeMinutes })
+    .from(slots)
+    .innerJoin(providers, eq(providers.id, slots.providerId))
+    .leftJoin(schedules, eq(schedules.providerId, slots.providerId))
+    .where(eq(slots.id, id))
+    .limit(1);
+  return row;
 }
 
 /** AVAILABLE slots of a provider starting in [from, to) and after `notBefore`, by start time. */
