@@ -26,7 +26,9 @@ export async function createRedisPubSub(redisUrl: string): Promise<{ pubSub: Liv
   // No offline queue on the publisher: while Redis is away a publish fails at once instead of
   // holding the mutation that made it (the outbox keeps the event for SQS either way). The
   // subscriber keeps its queue so SUBSCRIBEs made during a reconnect go out once it is back.
-  const publisher = new Redis(redisUrl, { ...options, enableOfflineQueue: false, connectionName: "slotwise-pub" });
+  // Auto-pipelining sends the commands issued in one tick (a commit's several PUBLISHes) in one
+  // write; socket writes were a leading cost in the booking path's CPU profile (docs/benchmarks.md).
+  const publisher = new Redis(redisUrl, { ...options, enableOfflineQueue: false, enableAutoPipelining: true, connectionName: "slotwise-pub" });
   const subscriber = new Redis(redisUrl, { ...options, connectionName: "slotwise-sub" });
   try {
     await Promise.all([publisher.connect(), subscriber.connect()]);
