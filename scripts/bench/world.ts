@@ -1,0 +1,123 @@
+import { randomUUID } from "node:crypto";
+import argon2 from "argon2";
+import pino from "pino";
+import { loadConfig } from "../../src/config";
+import { openDatabase, type Database } from "../../src/db/client";
+import { sessions, users, type SlotRow } from "../../src/db/schema";
+import { systemClock } from "../../src/domain/clock";
+import { LivePublisher } from "../../src/events/live-publisher";
+import type { LivePubSub } from "../../src/events/pubsub";
+import { createRedisPubSub } from "../../src/events/redis-pubsub";
+import { createServices, type Services, type Viewer } from "../../src/services";
+import { TokenService } from "../../src/services/token.service";
+
+/** Access tokens minted for the run last this long (s): longer than any run. */
+export const BENCH_TOKEN_TTL_SECONDS = 3_600;
+
+/**
+ * The load generator's own view of the benchmark database: the same services the server
+ * runs (same JWT secret, same Redis pub/sub), used to seed data and as the no-HTTP baseline.
+ */
+export interface BenchWorld {
+  database: Database;
+  services: Services;
+  tokens: TokenService;
+  pubSub: LivePubSub;
+  close(): Promise<void>;
+}
+
+export async function openWorld(databaseUrl: string, redisUrl: string, jwtSecret: string, poolMax: number): Promise<BenchWorld> {
+  const config = loadConfig({ DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, JWT_SECRET: jwtSecret, LOG_LEVEL: "silent" }, { role: "tool" });
+  const database = await openDatabase({ databaseUrl, pgliteDir: "memory://", poolMax });
+  await database.migrate();
+  const { pubSub } = await createRedisPubSub(redisUrl);
+  const tokens = new TokenService(jwtSecret, BENCH_TOKEN_TTL_SECONDS);
+  const live = new LivePublisher(pubSub, pino({ level: "silent" }));
+  const services = createServices({ db: database.db, clock: systemClock, config, tokens, live });
+  return {
+    database,
+    services,
+    tokens,
+    pubSub,
+    close: async () => {
+      await pubSub.close();
+      await database.close();
+    },
+  };
+}
+
+/** A seeded account and a valid access token for it. */
+export interface BenchUser extends Viewer {
+  token: string;
+  email: string;
+}
+
+let sharedHash: Promise<string> | undefined;
+
+/**
+ * Inserts `count` accounts straight into the tables, with one session each and a signed access
+ * token. Registration is skipped on purpose: argon2 costs ~0.1 s of CPU per account by design,
+ * which would dominate seeding and measures nothing about booking. Every account shares one
+ * real argon2 hash, so they could still log in.
+ */
+export async function seedUsers(world: BenchWorld, role: Viewer["role"], count: number): Promise<BenchUser[]> {
+  sharedHash ??= argon2.hash(randomUUID());
+  const passwordHash = await sharedHash;
+  const out: BenchUser[] = [];
+  const now = new Date();
+  for (let i = 0; i < count; i += 500) {
+    const n = Math.min(500, count - i);
+    const rows = await world.database.db
+      .insert(users)
+      .values(Array.from({ length: n }, () => ({ email: `${role.toLowerCase()}-${randomUUID()}@bench.test`, name: `Bench ${role.toLowerCase()}`, role, passwordHash, createdAt: now })))
+      .returning({ id: users.id, email: users.email, role: users.role });
+    const sessionRows = await world.database.db
+      .insert(sessions)
+      .values(rows.map((u) => ({ userId: u.id, createdAt: now })))
+      .returning({ id: sessions.id, userId: sessions.userId });
+    for (const [k, u] of rows.entries()) {
+      const token = await world.tokens.signAccessToken({ userId: u.id, role: u.role, sessionId: sessionRows[k]!.id }, now);
+      out.push({ userId: u.id, role: u.role, email: u.email, token });
+    }
+  }
+  return out;
+}
+
+/** A provider, its owner, and slots published through the provider service. */
+export interface BenchProvider {
+  id: string;
+  owner: BenchUser;
+  slots: SlotRow[];
+}
+
+/** Most slots one addAvailability call may create is 5,000; stay under it. */
+const SLOTS_PER_CALL = 4_800;
+
+/**
+ * Creates a provider (UTC, requiring confirmation unless said otherwise) and `slotCount` back-to-back
+ * slots of `slotMinutes` starting at `startsAt` (UTC, on the minute grid), published with addAvailability.
+ */
+export async function seedProvider(
+  world: BenchWorld,
+  owner: BenchUser,
+  opts: { slotCount: number; slotMinutes: number; startsAt: Date; requiresConfirmation?: boolean; name?: string },
+): Promise<BenchProvider> {
+  const provider = await world.services.providers.createProvider(owner, {
+    name: opts.name ?? "Bench provider",
+    timeZone: "UTC",
+    requiresConfirmation: opts.requiresConfirmation ?? true,
+  });
+  const slots: SlotRow[] = [];
+  const slotMs = opts.slotMinutes * 60_000;
+  for (let done = 0; done < opts.slotCount; done += SLOTS_PER_CALL) {
+    const n = Math.min(SLOTS_PER_CALL, opts.slotCount - done);
+    const startsAt = new Date(opts.startsAt.getTime() + done * slotMs);
+    slots.push(...(await world.services.providers.addAvailability(owner, { providerId: provider.id, startsAt, endsAt: new Date(startsAt.getTime() + n * slotMs), slotMinutes: opts.slotMinutes })));
+  }
+  return { id: provider.id, owner, slots };
+}
+
+/** The next whole hour at least `hoursAhead` from now, UTC. */
+export function hourFromNow(hoursAhead: number): Date {
+  return new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000 + hoursAhead * 3_600_000);
+}
