@@ -9,7 +9,8 @@
  *
  * Writes bench/results/<ISO instant>.json and, for a full run, docs/benchmarks.md with PNG curves
  * in docs/benchmarks/ (a quick run writes its report next to its JSON instead). `--profile` runs only
- * scenario 1 over HTTP with the server under `node --cpu-prof` and prints where its CPU went.
+ * scenario 1 over HTTP (or the `--only` scenarios) with the server under `node --cpu-prof` and prints
+ * where its CPU went.
  * Exit code 1 when a check failed (a wrong result, an error); timings never fail the run.
  */
 import "reflect-metadata";
@@ -47,13 +48,13 @@ const { values: args } = parseArgs({
   },
 });
 const quick = args.quick ?? false;
-const selected: Scenario[] = args.profile
-  ? ["throughput"]
-  : args.only
-    ? args.only.split(",").map((s) => {
-        if (!SCENARIOS.includes(s.trim() as Scenario)) throw new Error(`--only: unknown scenario ${s}; pick from ${SCENARIOS.join(", ")}`);
-        return s.trim() as Scenario;
-      })
+const selected: Scenario[] = args.only
+  ? args.only.split(",").map((s) => {
+      if (!SCENARIOS.includes(s.trim() as Scenario)) throw new Error(`--only: unknown scenario ${s}; pick from ${SCENARIOS.join(", ")}`);
+      return s.trim() as Scenario;
+    })
+  : args.profile
+    ? ["throughput"]
     : [...SCENARIOS];
 
 /** Sizes of the full run and of `--quick` (a smoke test: same checks, small counts). */

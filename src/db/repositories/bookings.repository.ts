@@ -85,13 +85,9 @@ export async function listBookings(
   return toPage(rows, opts.limit);
 }
 
-/** Appends transitions to bookings' history. */
-export async function insertStatusChanges(
-  db: DbOrTx,
-  values: readonly Omit<BookingStatusChangeRow, "id">[],
-): Promise<void> {
-  if (values.length === 0) return;
-  await db.insert(bookingStatusChanges).values([...values]);
+/** The INSERT of history rows, built but not run (for `executeTogether`); undefined when there are none. */
+export function buildStatusChangesInsert(db: DbOrTx, values: readonly Omit<BookingStatusChangeRow, "id">[]) {
+  return values.length === 0 ? undefined : db.insert(bookingStatusChanges).values([...values]);
 }
 
 /** History of several bookings, each in the order it happened. */
