@@ -17,6 +17,7 @@ import {
 } from "graphql";
 import { fieldExtensionsEstimator, getComplexity, simpleEstimator, type ComplexityEstimator, type ComplexityEstimatorArgs } from "graphql-query-complexity";
 import type { SubscribePayload } from "graphql-ws";
+import { LRUCache } from "lru-cache";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../db/cursor";
 
 /** Bounds on one operation (see `config.queryLimits`). */
@@ -292,29 +293,48 @@ export function limitWsOperation(
   options: { introspection?: boolean } = {},
 ): (ctx: unknown, id: string, payload: SubscribePayload) => Promise<ExecutionArgs | readonly GraphQLError[]> {
   const rules = options.introspection === false ? [...specifiedRules, NoSchemaIntrospectionCustomRule] : specifiedRules;
+  // Parsed and validated documents by their text, as Apollo keeps them for HTTP: thousands of
+  // clients send the same subscription, and parse + validate was the heaviest cost of
+  // subscribing in the fan-out benchmark's profile (docs/benchmarks.md). Validity depends only
+  // on the text, the schema and the rules, all fixed here; cost limits depend on variables and
+  // are checked on every subscribe. Bounded by the summed size of the texts (2 MiB).
+  const validated = new LRUCache<string, DocumentNode>({ maxSize: 2 * 1024 * 1024, sizeCalculation: (_doc, query) => Math.max(1, query.length) });
   return async (_ctx, _id, payload) => {
     const sizeErrors = checkDocumentSize(payload.query, limits);
     if (sizeErrors.length > 0) return sizeErrors;
-    let document: DocumentNode;
-    try {
-      document = parse(payload.query);
-    } catch (err) {
-      // Same code as Apollo's on HTTP; a non-GraphQL error here is a stack overflow on absurd nesting.
-      const syntax = err instanceof GraphQLError ? err : undefined;
-      return [
-        new GraphQLError(syntax?.message ?? "Syntax Error: the document could not be parsed.", {
-          source: syntax?.source,
-          positions: syntax?.positions,
-          extensions: { code: "GRAPHQL_PARSE_FAILED" },
-        }),
-      ];
+    let document = validated.get(payload.query);
+    if (!document) {
+      const outcome = parseAndValidate(schema, payload.query, rules);
+      if (!("document" in outcome)) return outcome.errors;
+      document = outcome.document;
+      validated.set(payload.query, document);
     }
-    const validationErrors = validate(schema, document, rules);
-    if (validationErrors.length > 0) return validationErrors;
     const variables = payload.variables ?? undefined;
     const operationName = payload.operationName ?? undefined;
     const limitErrors = checkOperationLimits({ schema, document, variables, operationName, limits });
     if (limitErrors.length > 0) return limitErrors;
     return { schema, document, variableValues: variables, operationName };
   };
+}
+
+/** Parses `query` and validates it against `schema`; the errors are ready to send (Apollo's codes). */
+function parseAndValidate(schema: GraphQLSchema, query: string, rules: typeof specifiedRules): { document: DocumentNode } | { errors: readonly GraphQLError[] } {
+  let document: DocumentNode;
+  try {
+    document = parse(query);
+  } catch (err) {
+    // Same code as Apollo's on HTTP; a non-GraphQL error here is a stack overflow on absurd nesting.
+    const syntax = err instanceof GraphQLError ? err : undefined;
+    return {
+      errors: [
+        new GraphQLError(syntax?.message ?? "Syntax Error: the document could not be parsed.", {
+          source: syntax?.source,
+          positions: syntax?.positions,
+          extensions: { code: "GRAPHQL_PARSE_FAILED" },
+        }),
+      ],
+    };
+  }
+  const errors = validate(schema, document, rules);
+  return errors.length > 0 ? { errors } : { document };
 }

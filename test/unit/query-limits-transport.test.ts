@@ -125,6 +125,19 @@ describe("graphql-ws onSubscribe hook", () => {
     expect((r as GraphQLError[])[0]?.extensions.http).toBeUndefined();
   });
 
+  it("reuses a validated document, yet checks the cost of every subscribe against its own variables", async () => {
+    const subscribe = hook();
+    const query = "query P($first: Int) { providers(first: $first) { edges { node { schedule { overrides { windows { startTime endTime } } } } } } }";
+    const cheap = await subscribe({}, "1", payload(query, { first: 1 }));
+    expect(Array.isArray(cheap)).toBe(false);
+    // Same text, so the cached document: the cost still follows this subscribe's variables.
+    expect(reasons(await subscribe({}, "2", payload(query, { first: 100 })))).toEqual(["QUERY_TOO_COSTLY"]);
+    const again = await subscribe({}, "3", payload(query, { first: 1 }));
+    expect((again as { document: unknown }).document).toBe((cheap as { document: unknown }).document);
+    // An invalid text is never cached as valid: it fails every time.
+    for (const id of ["4", "5"]) expect((await subscribe({}, id, payload("{ nope }")) as GraphQLError[])[0]?.message).toMatch(/Cannot query field "nope"/);
+  });
+
   it("checks the size before parsing", async () => {
     const r = await hook()({}, "1", payload(`{ broken ${"x".repeat(LIMITS.maxDocumentBytes)}`));
     expect(reasons(r)).toEqual(["DOCUMENT_TOO_LARGE"]);
