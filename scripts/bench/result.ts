@@ -64,6 +64,14 @@ export interface ContentionResult {
   seconds: number;
   winnerLatencyMs: number;
   loserLatency: Distribution;
+  /**
+   * Same-run baseline: as many concurrent BookingCreateService.createBooking calls for another
+   * single slot, in the load generator's process (no HTTP, no GraphQL, no per-request auth).
+   */
+  service?: { calls: number; winners: number; conflicts: number; otherErrors: number; seconds: number; loserLatency: Distribution };
+  /** HTTP loser latency / service loser latency. */
+  ratioLoserP50?: number;
+  ratioLoserP99?: number;
   verified: boolean;
 }
 
@@ -105,6 +113,25 @@ export interface FanoutResult {
     /** The same deliveries, measured as events per second at the slowest subscriber. */
     deliveriesPerSecond: number;
   };
+  /**
+   * Same-run baseline: the physical limit underneath. A bare `ws` server in a process of its
+   * own holds as many plain WebSocket connections and sends one frame of the same size to all of
+   * them (no GraphQL, no Redis, no per-subscriber execution); the same client code measures it.
+   */
+  raw?: {
+    connections: number;
+    failed: number;
+    connectSeconds: number;
+    heapPerConnection: number;
+    rssPerConnection: number;
+    events: number;
+    toFirst: Distribution;
+    toMedian: Distribution;
+    toLast: Distribution;
+    missing: number;
+  };
+  /** broadcast.toLast p50 / raw.toLast p50, and heap per subscriber / heap per raw connection. */
+  ratios?: { broadcastLastP50: number; heapPerSubscriber: number; connectSeconds: number };
   verified: boolean;
   detail: string;
 }

@@ -4,7 +4,9 @@ import WebSocket from "ws";
 import { GraphQLHttp } from "./graphql-http";
 import type { FanoutResult } from "./result";
 import type { ServerHandle } from "./server-handle";
-import { distribution, percentile, runLimited } from "./stats";
+import { CONNECT_CONCURRENCY, DeliveryClock, until } from "./fanout-common";
+import { measureRawBroadcast } from "./scenario-fanout-raw";
+import { distribution, runLimited } from "./stats";
 import { hourFromNow, seedProvider, seedUsers, type BenchWorld } from "./world";
 
 export interface FanoutOptions {
@@ -22,7 +24,6 @@ const ACCEPT = "mutation Accept($id: ID!) { acceptBooking(id: $id) { id status }
 const BOOK = "mutation Book($input: CreateBookingInput!) { createBooking(input: $input) { id } }";
 const PROVIDER_EVENTS = "subscription P($p: ID!) { providerBookingEvents(providerId: $p) { eventType booking { id status } } }";
 const SLOT_EVENTS = "subscription S($p: ID!) { slotAvailabilityChanged(providerId: $p) { slot { id status } } }";
-const CONNECT_CONCURRENCY = 200;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -39,13 +40,6 @@ function connect(wsUrl: string, token?: string): Promise<Client> {
   });
 }
 
-/** Waits until `done()` or `ms` passes; true when done. */
-async function until(done: () => boolean, ms: number): Promise<boolean> {
-  const stopAt = Date.now() + ms;
-  while (!done() && Date.now() < stopAt) await sleep(2);
-  return done();
-}
-
 /**
  * Scenario 3, over Redis (the server runs with REDIS_URL):
  *  - latency: acceptBooking over HTTP, timed to its answer and to a provider subscriber's event;
@@ -53,7 +47,9 @@ async function until(done: () => boolean, ms: number): Promise<boolean> {
  *    provider (the public booking-page feed, so anonymous), with the server's heap and RSS measured after
  *    a forced GC before and after;
  *  - broadcast: createBooking on that provider, timed from sending it to the first, median and last
- *    subscriber receiving the slot's event.
+ *    subscriber receiving the slot's event;
+ *  - baseline: the same number of plain WebSocket connections to a bare `ws` server process, and the
+ *    same broadcast without GraphQL or Redis (scenario-fanout-raw).
  */
 export async function runFanout(world: BenchWorld, server: ServerHandle, opts: FanoutOptions): Promise<FanoutResult> {
   const http = new GraphQLHttp(server.url, 4);
@@ -61,14 +57,23 @@ export async function runFanout(world: BenchWorld, server: ServerHandle, opts: F
   try {
     const latency = await measureLatency(world, server, http, opts);
     const { capacity, broadcast } = await measureBroadcast(world, server, http, opts);
+    // After Slotwise's subscribers are gone, so the load generator holds one set of sockets at a time.
+    const raw = await measureRawBroadcast({ connections: opts.subscribers, events: opts.broadcastEvents, deadlineMs: opts.deadlineMs });
     details.push(`${latency.missing} latency events missing, ${capacity.failed} connections failed, ${broadcast.missing} broadcast deliveries missing`);
+    details.push(`bare ws baseline: ${raw.failed} connections failed, ${raw.missing} deliveries missing`);
     if (opts.subscribers < 10_000) details.push(`${opts.subscribers} subscribers (quick run; the full run holds 10,000)`);
     const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
     return {
       latency: { ...latency, ratioP50: ratio(latency.mutationToEvent.p50Ms, latency.mutationRoundTrip.p50Ms), ratioP99: ratio(latency.mutationToEvent.p99Ms, latency.mutationRoundTrip.p99Ms) },
       capacity,
       broadcast,
-      verified: latency.missing === 0 && capacity.failed === 0 && broadcast.missing === 0,
+      raw,
+      ratios: {
+        broadcastLastP50: ratio(broadcast.toLast.p50Ms, raw.toLast.p50Ms),
+        heapPerSubscriber: ratio(capacity.heapPerSubscriber, raw.heapPerConnection),
+        connectSeconds: ratio(capacity.connectSeconds, raw.connectSeconds),
+      },
+      verified: latency.missing === 0 && capacity.failed === 0 && broadcast.missing === 0 && raw.failed === 0 && raw.missing === 0,
       detail: details.join("; "),
     };
   } finally {
@@ -126,10 +131,7 @@ async function measureBroadcast(world: BenchWorld, server: ServerHandle, http: G
   const clients: Client[] = [];
   const stops: (() => void)[] = [];
   let failed = 0;
-  // Per subscriber: when it last heard of the slot being watched (NaN: not yet).
-  const heardAt = new Float64Array(opts.subscribers).fill(Number.NaN);
-  let watching = "";
-  let heard = 0;
+  const clock = new DeliveryClock(opts.subscribers);
   const connectStarted = performance.now();
   await runLimited(
     Array.from({ length: opts.subscribers }, (_, i) => i),
@@ -141,16 +143,7 @@ async function measureBroadcast(world: BenchWorld, server: ServerHandle, http: G
         stops.push(
           client.subscribe<{ slotAvailabilityChanged: { slot: { id: string } } }>(
             { query: SLOT_EVENTS, variables: { p: provider.id } },
-            {
-              next: (r) => {
-                if (r.data?.slotAvailabilityChanged.slot.id === watching && Number.isNaN(heardAt[i]!)) {
-                  heardAt[i] = performance.now();
-                  heard++;
-                }
-              },
-              error: () => undefined,
-              complete: () => undefined,
-            },
+            { next: (r) => clock.heard(i, r.data?.slotAvailabilityChanged.slot.id ?? ""), error: () => undefined, complete: () => undefined },
           ),
         );
       } catch {
@@ -161,14 +154,14 @@ async function measureBroadcast(world: BenchWorld, server: ServerHandle, http: G
   const connectSeconds = (performance.now() - connectStarted) / 1000;
   const live = opts.subscribers - failed;
 
+  /** Books the next slot over HTTP; resolves once every live subscriber heard of it, or after `waitMs`. */
   const broadcast = async (waitMs: number): Promise<{ sent: number; complete: boolean }> => {
-    heardAt.fill(Number.NaN);
-    heard = 0;
-    watching = slotIds[nextSlot++]!;
+    const slotId = slotIds[nextSlot++]!;
+    clock.watch(slotId);
     const sent = performance.now();
-    const reply = await http.post<{ createBooking: { id: string } }>(BOOK, { input: { slotId: watching } }, customer!.token);
+    const reply = await http.post<{ createBooking: { id: string } }>(BOOK, { input: { slotId } }, customer!.token);
     if (reply.errors) throw new Error(`createBooking failed: ${JSON.stringify(reply.errors)}`);
-    return { sent, complete: await until(() => heard >= live, waitMs) };
+    return { sent, complete: await until(() => clock.heardCount >= live, waitMs) };
   };
 
   try {
@@ -176,24 +169,8 @@ async function measureBroadcast(world: BenchWorld, server: ServerHandle, http: G
     let probes = 0;
     while (probes < 20 && !(await broadcast(3_000)).complete) probes++;
     const after = await server.memory();
-    const toFirst: number[] = [];
-    const toMedian: number[] = [];
-    const toLast: number[] = [];
-    let missing = 0;
-    for (let e = 0; e < opts.broadcastEvents; e++) {
-      const { sent } = await broadcast(opts.deadlineMs);
-      const times = Array.from(heardAt)
-        .filter((t) => !Number.isNaN(t))
-        .map((t) => t - sent)
-        .sort((a, b) => a - b);
-      missing += opts.subscribers - times.length;
-      if (times.length > 0) {
-        toFirst.push(times[0]!);
-        toMedian.push(percentile(times, 50));
-        toLast.push(times[times.length - 1]!);
-      }
-    }
-    const last = distribution(toLast);
+    for (let e = 0; e < opts.broadcastEvents; e++) clock.record((await broadcast(opts.deadlineMs)).sent);
+    const summary = clock.summary();
     return {
       capacity: {
         subscribers: opts.subscribers,
@@ -206,15 +183,7 @@ async function measureBroadcast(world: BenchWorld, server: ServerHandle, http: G
         heapPerSubscriber: Math.round((after.heapUsed - before.heapUsed) / Math.max(1, live)),
         rssPerSubscriber: Math.round((after.rss - before.rss) / Math.max(1, live)),
       },
-      broadcast: {
-        subscribers: live,
-        events: opts.broadcastEvents,
-        toFirst: distribution(toFirst),
-        toMedian: distribution(toMedian),
-        toLast: last,
-        missing,
-        deliveriesPerSecond: Math.round(live / (last.p50Ms / 1000)),
-      },
+      broadcast: { subscribers: live, ...summary, deliveriesPerSecond: Math.round(live / (summary.toLast.p50Ms / 1000)) },
     };
   } finally {
     for (const stop of stops) stop();

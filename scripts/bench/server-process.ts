@@ -11,6 +11,7 @@ import "reflect-metadata";
 import { loadConfig } from "../../src/config";
 import { createLogger } from "../../src/logger";
 import { startServer, type RunningServer } from "../../src/server";
+import { answerMemoryRequest } from "./server-handle";
 
 type Message = { type: "memory"; id: number } | { type: "stop" };
 
@@ -30,14 +31,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const server = await startServer(config, { logger: createLogger(config.logLevel) });
   process.on("message", (message: Message) => {
-    if (message.type === "memory") {
-      const gc = (globalThis as { gc?: () => void }).gc;
-      // Twice: the first pass may only promote what the second frees.
-      gc?.();
-      gc?.();
-      const m = process.memoryUsage();
-      send({ type: "memory", id: message.id, heapUsed: m.heapUsed, rss: m.rss, gcForced: gc !== undefined });
-    } else if (message.type === "stop") {
+    if (message.type === "memory") answerMemoryRequest(message.id);
+    else if (message.type === "stop") {
       void stop(server);
     }
   });
