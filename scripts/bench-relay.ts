@@ -33,6 +33,7 @@ import { startSqsEmulator } from "../src/events/sqs-emulator";
 import { SQS_MAX_BATCH_ENTRIES, toBatchEntry } from "../src/events/sqs-routing";
 import { measureLatency, type LatencyResult } from "./bench/latency";
 import { createBenchDatabase } from "./bench/pg";
+import type { Machine as BenchMachine } from "./bench/result";
 import { runLimited, table, withDeadline } from "./bench/stats";
 import { generateEnvelopes, insertOutbox, messagesFor } from "./bench/workload";
 
@@ -178,17 +179,8 @@ function fauxqsVersion(): string {
 
 const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-interface Machine {
-  cores: number;
-  cpu: string;
-  memoryGiB: number;
-  platform: string;
-  node: string;
-  postgres: string;
-  fauxqs: string;
-  /** os.loadavg() (1, 5, 15 min) when the run started and ended. */
-  loadAverage: { atStart: number[]; atEnd: number[] };
-}
+/** The run's machine as `npm run bench` records it, with the SQS emulator's version where Redis's would be. */
+type Machine = Omit<BenchMachine, "redis"> & { fauxqs: string };
 
 function render(r: { raw: RawResult; relay: RelayResult; ratio: { messages: number; events: number }; latency: LatencyResult }, machine: Machine): string {
   const l = r.latency.commitToQueue;

@@ -43,19 +43,23 @@ function table(header: readonly string[], rows: readonly (readonly string[])[], 
 /**
  * Renders the Markdown of docs/benchmarks.md for `result`. `charts.files` are the absolute PNG
  * paths renderCharts returned (matched by file name: throughput.png, latency.png, fanout.png);
- * their links are made relative to the directory of `markdownPath`, with forward slashes.
- * Every scenario absent from `result` gets a "not run in this run" line instead of its tables.
+ * their links, and the link to `<repoRoot>/docs/performance-notes.md`, are made relative to the
+ * directory of `markdownPath`, with forward slashes. Every scenario absent from `result` gets a
+ * "not run in this run" line instead of its tables; a baseline absent (older JSON) loses its rows.
  */
-export function renderReport(result: BenchResult, charts: { dir: string; files: string[] }, markdownPath: string): string {
+export function renderReport(result: BenchResult, charts: { dir: string; files: string[] }, markdownPath: string, repoRoot = process.cwd()): string {
   const from = path.dirname(path.resolve(markdownPath));
+  const link = (target: string) => path.relative(from, path.resolve(target)).split(path.sep).join("/");
   const image = (file: string, alt: string): string[] => {
     const found = charts.files.find((f) => path.basename(f) === file);
-    if (!found) return [];
-    const rel = path.relative(from, path.resolve(charts.dir, found)).split(path.sep).join("/");
-    return [`![${alt}](${rel})`, ""];
+    return found ? [`![${alt}](${link(path.resolve(charts.dir, found))})`, ""] : [];
   };
   return [
-    ...intro(result),
+    ...intro(),
+    "What CPU profiles of these scenarios found, and what was changed because of them: " +
+      `[performance notes](${link(path.join(repoRoot, "docs", "performance-notes.md"))}).`,
+    "",
+    ...mode(result),
     ...machine(result),
     ...throughput(result, image),
     ...contention(result),
@@ -68,8 +72,7 @@ export function renderReport(result: BenchResult, charts: { dir: string; files: 
 
 type Image = (file: string, alt: string) => string[];
 
-function intro(r: BenchResult): string[] {
-  const wall = div(Date.parse(r.finishedAt) - Date.parse(r.startedAt), 1000);
+function intro(): string[] {
   return [
     "# Slotwise benchmarks",
     "",
@@ -78,11 +81,14 @@ function intro(r: BenchResult): string[] {
       "the load generator in another and pgbench in a third, all on 127.0.0.1 of one machine, against a real " +
       "PostgreSQL and a real Redis. Absolute figures depend on that machine and on whatever else it was doing, so " +
       "they are only comparable within one run: that is why every scenario measures its own same-run baseline " +
-      "(the service layer without HTTP, bare SQL, pgbench, raw SQS sends) and reports ratios against it.",
-    "",
-    `Mode: **${r.mode}**. Started ${instant(r.startedAt)}, finished ${instant(r.finishedAt)}` + (ok(wall) ? ` (${seconds(wall)} s).` : "."),
+      "(the service layer without HTTP, bare SQL, pgbench, a bare WebSocket server, raw SQS sends) and reports ratios against it.",
     "",
   ];
+}
+
+function mode(r: BenchResult): string[] {
+  const wall = div(Date.parse(r.finishedAt) - Date.parse(r.startedAt), 1000);
+  return [`Mode: **${r.mode}**. Started ${instant(r.startedAt)}, finished ${instant(r.finishedAt)}` + (ok(wall) ? ` (${seconds(wall)} s).` : "."), ""];
 }
 
 function machine(r: BenchResult): string[] {
@@ -147,6 +153,7 @@ function throughput(r: BenchResult, image: Image): string[] {
     "",
     `Failed calls: ${errorText || "none"}. Verified (every booking stored once, no slot booked twice): ${mark(t.verified)}${t.detail ? ` — ${t.detail}` : ""}.`,
     "",
+    ...connectionsNote(t.pgbench),
     ...image("throughput.png", "Bookings per second against concurrent clients"),
     ...image("latency.png", "Latency p50 and p99 against concurrent clients"),
     "The pgbench script:",
@@ -158,18 +165,42 @@ function throughput(r: BenchResult, image: Image): string[] {
   ];
 }
 
+/**
+ * pgbench holds one connection per client, so when max_connections left fewer free its level ran
+ * fewer; say so, or its column reads as if it had all of them.
+ */
+function connectionsNote(pgbench: readonly LoadPoint[]): string[] {
+  const capped = pgbench.filter((p) => ok(p.connections) && p.connections < p.clients);
+  const levels = capped.map((p) => `${num(p.clients)} clients (${num(p.connections)} connections)`);
+  const list = levels.length > 1 ? `${levels.slice(0, -1).join(", ")} and ${levels[levels.length - 1]}` : levels[0];
+  return [
+    (list
+      ? `pgbench ran fewer database connections than clients at ${list}: PostgreSQL's max_connections, less its ` +
+        "superuser-reserved slots, the connections already open and a margin of 5, capped it. "
+      : "") + "The server and the service-layer baseline each use a pool of at most 20 PostgreSQL connections (DATABASE_POOL_MAX=20).",
+    "",
+  ];
+}
+
 function contention(r: BenchResult): string[] {
   const head = ["## Scenario 2: contention on one slot", ""];
   const c = r.contention;
   if (!c) return [...head, NOT_RUN, ""];
+  const s = c.service;
+  const rows = [["GraphQL over HTTP", num(c.calls), num(c.bookingsInDatabase), num(c.winners), num(c.conflicts), num(c.otherErrors), ms(c.winnerLatencyMs), ms(c.loserLatency.p50Ms), ms(c.loserLatency.p99Ms), seconds(c.seconds), mark(c.verified)]];
+  if (s) {
+    rows.push(["Service layer (no HTTP)", num(s.calls), "", num(s.winners), num(s.conflicts), num(s.otherErrors), "", ms(s.loserLatency.p50Ms), ms(s.loserLatency.p99Ms), seconds(s.seconds), ""]);
+    const p50 = c.ratioLoserP50 ?? div(c.loserLatency.p50Ms, s.loserLatency.p50Ms);
+    const p99 = c.ratioLoserP99 ?? div(c.loserLatency.p99Ms, s.loserLatency.p99Ms);
+    rows.push(["HTTP / service", "", "", "", "", "", "", ratio(p50), ratio(p99), "", ""]);
+  }
   return [
     ...head,
-    `${num(c.calls)} concurrent \`createBooking\` calls over HTTP for the same slot: exactly one must win, every other must get a CONFLICT error. Latencies in ms.`,
+    `${num(c.calls)} concurrent \`createBooking\` calls over HTTP for the same slot: exactly one must win, every other must get a CONFLICT error.` +
+      (s ? ` Baseline in the same run: ${num(s.calls)} concurrent \`BookingCreateService.createBooking\` calls for another single slot in the load generator's process (no HTTP, no GraphQL, no per-request auth).` : "") +
+      " Latencies in ms.",
     "",
-    table(
-      ["Calls", "Bookings in DB", "Winners", "Conflicts", "Other errors", "Winner latency", "Loser p50", "Loser p99", "Wall (s)", "Verified"],
-      [[num(c.calls), num(c.bookingsInDatabase), num(c.winners), num(c.conflicts), num(c.otherErrors), ms(c.winnerLatencyMs), ms(c.loserLatency.p50Ms), ms(c.loserLatency.p99Ms), seconds(c.seconds), mark(c.verified)]],
-    ),
+    table(["", "Calls", "Bookings in DB", "Winners", "Conflicts", "Other errors", "Winner latency", "Loser p50", "Loser p99", "Wall (s)", "Verified"], rows),
     "",
   ];
 }
@@ -178,8 +209,26 @@ function fanout(r: BenchResult, image: Image): string[] {
   const head = ["## Scenario 3: live fan-out over Redis", ""];
   const f = r.fanout;
   if (!f) return [...head, NOT_RUN, ""];
-  const { latency: l, capacity: c, broadcast: b } = f;
+  const { latency: l, capacity: c, broadcast: b, raw: w } = f;
   const dist = (name: string, d: Distribution) => [name, num(d.count), ms(d.p50Ms), ms(d.p90Ms), ms(d.p99Ms)];
+  const capacityRows = [["Slotwise (graphql-ws)", num(c.subscribers), num(c.failed), seconds(c.connectSeconds), mib(c.heapUsedBefore), mib(c.heapUsedAfter), mib(c.rssBefore), mib(c.rssAfter), kib(c.heapPerSubscriber), kib(c.rssPerSubscriber)]];
+  const spread = (d: { toFirst: Distribution; toMedian: Distribution; toLast: Distribution }) =>
+    [d.toFirst, d.toMedian, d.toLast].flatMap((x) => [ms(x.p50Ms), ms(x.p99Ms)]);
+  const broadcastRows = [["Slotwise (graphql-ws)", num(b.subscribers), num(b.events), ...spread(b), num(b.missing), rate(b.deliveriesPerSecond)]];
+  if (w) {
+    const x = f.ratios;
+    // RSS is returned to the OS unevenly, so a small run can measure it shrinking; no ratio of that.
+    const rss = c.rssPerSubscriber > 0 && w.rssPerConnection > 0 ? ratio(div(c.rssPerSubscriber, w.rssPerConnection)) : "";
+    capacityRows.push(
+      [BARE, num(w.connections), num(w.failed), seconds(w.connectSeconds), "", "", "", "", kib(w.heapPerConnection), kib(w.rssPerConnection)],
+      [VERSUS, "", "", ratio(x?.connectSeconds ?? div(c.connectSeconds, w.connectSeconds)), "", "", "", "", ratio(x?.heapPerSubscriber ?? div(c.heapPerSubscriber, w.heapPerConnection)), rss],
+    );
+    // Only the last delivery compares like with like: first and median still carry the mutation's own path.
+    broadcastRows.push(
+      [BARE, num(w.connections), num(w.events), ...spread(w), num(w.missing), ""],
+      [VERSUS, "", "", "", "", "", "", ratio(x?.broadcastLastP50 ?? div(b.toLast.p50Ms, w.toLast.p50Ms)), "", "", ""],
+    );
+  }
   return [
     ...head,
     `**Latency.** \`acceptBooking\` over HTTP while a graphql-ws subscriber listens; ${num(l.samples)} samples, ${num(l.missing)} events missing. In ms.`,
@@ -193,25 +242,28 @@ function fanout(r: BenchResult, image: Image): string[] {
       ],
     ),
     "",
-    "**Capacity.** graphql-ws connections, one subscription each, held by one server process; memory measured in the server after a forced GC.",
+    "**Capacity.** graphql-ws connections, one subscription each, held by one server process; memory measured in the server after a forced GC." +
+      (w
+        ? " Baseline in the same run (bare ws): a bare `ws` server in a process of its own holding as many plain WebSocket connections " +
+          "and sending one frame of the same size to all of them (no GraphQL, no Redis, no per-subscriber execution), measured by the same client code; memory the same way."
+        : ""),
     "",
-    table(
-      ["Subscribers", "Failed", "Connect (s)", "Heap before (MiB)", "Heap after (MiB)", "RSS before (MiB)", "RSS after (MiB)", "Heap per subscriber (KiB)", "RSS per subscriber (KiB)"],
-      [[num(c.subscribers), num(c.failed), seconds(c.connectSeconds), mib(c.heapUsedBefore), mib(c.heapUsedAfter), mib(c.rssBefore), mib(c.rssAfter), kib(c.heapPerSubscriber), kib(c.rssPerSubscriber)]],
-    ),
+    table(["", "Connections", "Failed", "Connect (s)", "Heap before (MiB)", "Heap after (MiB)", "RSS before (MiB)", "RSS after (MiB)", "Heap per connection (KiB)", "RSS per connection (KiB)"], capacityRows),
     "",
-    "**Broadcast.** Each event goes to every subscriber; per event, the time from sending the mutation to the first, the median and the last subscriber receiving it. In ms.",
+    "**Broadcast.** Each event goes to every subscriber; per event, the time from sending the mutation " +
+      (w ? "(for bare ws, from asking the bare server to send its frame) " : "") +
+      "to the first, the median and the last subscriber receiving it. In ms.",
     "",
-    table(
-      ["Subscribers", "Events", "First p50", "First p99", "Median p50", "Median p99", "Last p50", "Last p99", "Missing", "Deliveries/s"],
-      [[num(b.subscribers), num(b.events), ms(b.toFirst.p50Ms), ms(b.toFirst.p99Ms), ms(b.toMedian.p50Ms), ms(b.toMedian.p99Ms), ms(b.toLast.p50Ms), ms(b.toLast.p99Ms), num(b.missing), rate(b.deliveriesPerSecond)]],
-    ),
+    table(["", "Subscribers", "Events", "First p50", "First p99", "Median p50", "Median p99", "Last p50", "Last p99", "Missing", "Deliveries/s"], broadcastRows),
     "",
     `Verified: ${mark(f.verified)}${f.detail ? ` — ${f.detail}` : ""}.`,
     "",
-    ...image("fanout.png", "Fan-out latency: mutation round trip, mutation to event, broadcast to first, median and last subscriber"),
+    ...image("fanout.png", `Fan-out latency: mutation round trip, mutation to event, broadcast to first, median and last subscriber${w ? ", beside the bare ws baseline's" : ""}`),
   ];
 }
+
+const BARE = "bare ws (baseline)";
+const VERSUS = "Slotwise / bare ws";
 
 function slotQueries(r: BenchResult): string[] {
   const head = ["## Scenario 4: available slots over a window", ""];

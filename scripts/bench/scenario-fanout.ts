@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
-import { createClient, type Client } from "graphql-ws";
-import WebSocket from "ws";
+import type { Client } from "graphql-ws";
+import { openWsClient } from "../demo/graphql";
 import { GraphQLHttp } from "./graphql-http";
 import type { FanoutResult } from "./result";
 import type { ServerHandle } from "./server-handle";
@@ -27,17 +27,11 @@ const SLOT_EVENTS = "subscription S($p: ID!) { slotAvailabilityChanged(providerI
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function connect(wsUrl: string, token?: string): Promise<Client> {
-  return new Promise((resolve, reject) => {
-    const client = createClient({
-      url: wsUrl,
-      webSocketImpl: WebSocket,
-      lazy: false,
-      retryAttempts: 0,
-      connectionParams: token ? { authorization: `Bearer ${token}` } : {},
-      on: { connected: () => resolve(client), closed: (e) => reject(new Error(`socket closed before ack: ${String((e as { code?: number }).code)}`)), error: reject },
-    });
-  });
+/** A graphql-ws client whose connection the server acknowledged (the demo's client). */
+async function connect(wsUrl: string, token?: string): Promise<Client> {
+  const { client, connected } = openWsClient(wsUrl, token);
+  await connected;
+  return client;
 }
 
 /**
