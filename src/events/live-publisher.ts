@@ -52,10 +52,15 @@ export class LivePublisher {
     // events still arrive in commit order on every channel, and with Redis auto-pipelining one
     // commit's publishes leave in one write instead of one round trip each.
     await Promise.all([
-      ...changes.bookingEvents.flatMap((message) => [
-        this.attempt(() => this.pubSub.publishTopic("BOOKING_EVENTS", message.booking.id, message)),
-        this.attempt(() => this.pubSub.publishTopic("PROVIDER_BOOKING_EVENTS", message.booking.providerId, message)),
-      ]),
+      // One attempt per event, covering both of its channels: a failure counts once per event.
+      ...changes.bookingEvents.map((message) =>
+        this.attempt(() =>
+          Promise.all([
+            this.pubSub.publishTopic("BOOKING_EVENTS", message.booking.id, message),
+            this.pubSub.publishTopic("PROVIDER_BOOKING_EVENTS", message.booking.providerId, message),
+          ]),
+        ),
+      ),
       ...changes.slots.map((slot) => this.attempt(() => this.pubSub.publishTopic("SLOT_EVENTS", slot.providerId, { slot }))),
     ]);
   }
