@@ -8,11 +8,17 @@ import { LivePubSub } from "./pubsub";
  * SUBSCRIBE sent before `ready` (redis/ioredis#2037); `disableClientInfo` avoids the
  * CLIENT SETINFO round trip that opens that window.
  *
+ * @param onError - hears each connection's `error` events (refused connects, failed ready checks
+ *   while reconnecting); without a listener ioredis prints them to stderr as "Unhandled error event".
+ *   Reconnection is ioredis's own; `/readyz` reports Redis down meanwhile.
  * @returns the pub/sub, a `ping()` used by `/readyz`, and the publisher connection (in normal
  *   command mode, so other Redis users such as the login throttle can share it)
  * @throws when Redis cannot be reached within ~10 s at start-up.
  */
-export async function createRedisPubSub(redisUrl: string): Promise<{ pubSub: LivePubSub; ping: () => Promise<void>; client: Redis }> {
+export async function createRedisPubSub(
+  redisUrl: string,
+  onError: (err: Error, connection: "publisher" | "subscriber") => void,
+): Promise<{ pubSub: LivePubSub; ping: () => Promise<void>; client: Redis }> {
   const options: RedisOptions = {
     disableClientInfo: true,
     lazyConnect: true,
@@ -30,6 +36,8 @@ export async function createRedisPubSub(redisUrl: string): Promise<{ pubSub: Liv
   // write; socket writes were a leading cost in the booking path's CPU profile (docs/benchmarks.md).
   const publisher = new Redis(redisUrl, { ...options, enableOfflineQueue: false, enableAutoPipelining: true, connectionName: "slotwise-pub" });
   const subscriber = new Redis(redisUrl, { ...options, connectionName: "slotwise-sub" });
+  publisher.on("error", (err: Error) => onError(err, "publisher"));
+  subscriber.on("error", (err: Error) => onError(err, "subscriber"));
   try {
     await Promise.all([publisher.connect(), subscriber.connect()]);
   } catch (err) {
