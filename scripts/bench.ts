@@ -16,11 +16,11 @@
 import "reflect-metadata";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { promisify } from "node:util";
-import { parseArgs } from "node:util";
+import { parseArgs, promisify } from "node:util";
 import { readMachine } from "./bench/machine";
 import { createBenchDatabase } from "./bench/pg";
 import { summariseProfile } from "./bench/profile-summary";
@@ -80,14 +80,14 @@ async function runRelayBench(outDir: string): Promise<RelayScenarioResult> {
   });
   const file = /written: (.+\.json)/.exec(stdout)?.[1];
   if (!file) throw new Error(`bench:relay did not say where it wrote its result:\n${stdout}`);
-  const json = JSON.parse(await import("node:fs/promises").then((fs) => fs.readFile(path.resolve(file), "utf8")));
+  const json = JSON.parse(await readFile(path.resolve(file), "utf8"));
   const verified = json.relay.verified && json.latency.missing === 0 && json.latency.failedBookings === 0;
   return { file, verified, raw: json.raw, relay: json.relay, ratio: json.ratio, latency: json.latency };
 }
 
 async function main(): Promise<number> {
   const started = new Date();
-  const loadAtStart = (await import("node:os")).loadavg();
+  const loadAtStart = os.loadavg();
   const database = await createBenchDatabase();
   const outDir = path.resolve(args.out!);
   await mkdir(outDir, { recursive: true });
@@ -180,7 +180,7 @@ async function main(): Promise<number> {
     await database.drop().catch((err) => process.stderr.write(`could not drop ${database.name}: ${String(err)}\n`));
   }
   result.finishedAt = new Date().toISOString();
-  result.machine.loadAverage.atEnd = (await import("node:os")).loadavg().map((n) => Math.round(n * 100) / 100);
+  result.machine.loadAverage.atEnd = os.loadavg().map((n) => Math.round(n * 100) / 100);
 
   const base = quick || args.only || args.profile ? `${runStamp}-${args.profile ? "profile" : quick ? "quick" : "partial"}` : runStamp;
   const jsonFile = path.join(outDir, `${base}.json`);

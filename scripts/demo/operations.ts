@@ -1,4 +1,4 @@
-import type { DateOverride, WeeklyWindow } from "../../src/domain/schedule";
+import type { ScheduleRules as DomainScheduleRules } from "../../src/domain/schedule";
 /**
  * The GraphQL operations the demo sends, written out as a client of the public contract
  * would (the demo does not share the test suite's generated documents).
@@ -125,15 +125,8 @@ export const SET_SCHEDULE = /* GraphQL */ `
   }`;
 // The wire shapes of schedule windows are the domain's own (the demo already imports src/).
 export type { DateOverride, TimeWindow, WeeklyWindow } from "../../src/domain/schedule";
-/** Both SetScheduleInput (less providerId) and the Schedule the server answers. */
-export interface ScheduleRules {
-  slotMinutes: number;
-  bufferMinutes: number;
-  minimumNoticeMinutes: number;
-  horizonDays: number;
-  weekly: WeeklyWindow[];
-  overrides: DateOverride[];
-}
+/** Both SetScheduleInput (less providerId) and the Schedule the server answers: the domain's rules less the zone (the provider's). */
+export type ScheduleRules = Omit<DomainScheduleRules, "timeZone">;
 export interface SetScheduleData {
   setSchedule: ScheduleRules;
 }

@@ -350,3 +350,11 @@ export function generateScheduleSlots(rules: ScheduleRules, from: Date, to: Date
   }
   return out;
 }
+
+/**
+ * The instant a slot must start after to be bookable at `now` (UTC): `now` plus the provider's
+ * minimum notice in minutes (null or undefined: no schedule, so no notice).
+ */
+export function bookableAfter(now: Date, minimumNoticeMinutes: number | null | undefined): Date {
+  return new Date(now.getTime() + (minimumNoticeMinutes ?? 0) * 60_000);
+}

@@ -5,6 +5,7 @@ import { findSlotForBooking } from "../db/repositories/slots.repository";
 import type { BookingRow } from "../db/schema";
 import { initialState } from "../domain/booking-lifecycle";
 import type { Clock } from "../domain/clock";
+import { bookableAfter } from "../domain/schedule";
 import { BadInputError, ConflictError, NotFoundError } from "../domain/errors";
 import { parseId } from "../domain/ids";
 import { storableText } from "../domain/text";
@@ -81,7 +82,7 @@ export class BookingCreateService {
         if (!found) throw new NotFoundError("Slot", slotId);
         const { slot } = found;
         const init = initialState(found.requiresConfirmation, now, this.holdMinutes);
-        const startsAfter = new Date(now.getTime() + (found.minimumNoticeMinutes ?? 0) * 60_000);
+        const startsAfter = bookableAfter(now, found.minimumNoticeMinutes);
         const { claimed, expired } = await claimSlotReleasingLapsedHold(tx, slotId, init.slotStatus, now, startsAfter, slot.status);
         if (!claimed) throw new ConflictError("SLOT_UNAVAILABLE", "The slot is no longer available");
         const booking = await insertBooking(tx, {

@@ -1,10 +1,11 @@
 import type { Db } from "../db/client";
 import { findBookingById, moveBooking } from "../db/repositories/bookings.repository";
 import { findProviderById } from "../db/repositories/providers.repository";
-import { findSlotById, updateSlotStatus } from "../db/repositories/slots.repository";
+import { findSlotById, findSlotForBooking, updateSlotStatus } from "../db/repositories/slots.repository";
 import type { BookingRow } from "../db/schema";
 import { initialState, isActive, isHoldLapsed } from "../domain/booking-lifecycle";
 import type { Clock } from "../domain/clock";
+import { bookableAfter } from "../domain/schedule";
 import { BadInputError, ConflictError, NotFoundError } from "../domain/errors";
 import { parseId } from "../domain/ids";
 import type { LivePublisher } from "../events/live-publisher";
@@ -12,7 +13,6 @@ import { toSlotSnapshot } from "../events/snapshots";
 import { canSeeBooking, requireViewer } from "./access";
 import { recordBookingChanges } from "./booking-effects";
 import { claimSlotReleasingLapsedHold } from "./booking-expiry.service";
-import { bookableAfter } from "./schedule.service";
 import type { Viewer } from "./token.service";
 
 /** Moves bookings between slots of one provider. */
@@ -49,13 +49,14 @@ export class BookingRescheduleService {
       if (!isActive(booking.status)) throw new ConflictError("INVALID_TRANSITION", `Cannot reschedule a booking that is ${booking.status}`);
       if (isHoldLapsed(booking.status, booking.holdExpiresAt, now)) throw new ConflictError("HOLD_EXPIRED", "The booking's hold has expired");
       if (booking.slotId === targetId) throw new BadInputError("The booking is already on that slot", "slotId");
-      const target = await findSlotById(tx, targetId);
-      if (!target) throw new NotFoundError("Slot", targetId);
+      const found = await findSlotForBooking(tx, targetId);
+      if (!found) throw new NotFoundError("Slot", targetId);
+      const target = found.slot;
       if (target.providerId !== booking.providerId) throw new BadInputError("A booking can only move to a slot of the same provider", "slotId");
 
       const next = initialState(provider.requiresConfirmation, now, this.holdMinutes);
-      const startsAfter = await bookableAfter(tx, provider.id, now);
-      const { claimed, expired } = await claimSlotReleasingLapsedHold(tx, targetId, next.slotStatus, now, startsAfter);
+      const startsAfter = bookableAfter(now, found.minimumNoticeMinutes);
+      const { claimed, expired } = await claimSlotReleasingLapsedHold(tx, targetId, next.slotStatus, now, startsAfter, target.status);
       if (!claimed) throw new ConflictError("SLOT_UNAVAILABLE", "The target slot is no longer available");
 
       const released = await updateSlotStatus(tx, booking.slotId, ["HELD", "BOOKED"], "AVAILABLE", now);

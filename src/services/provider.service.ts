@@ -9,6 +9,7 @@ import type { ProviderRow, SlotRow } from "../db/schema";
 import type { Clock } from "../domain/clock";
 import { BadInputError, ConflictError, NotFoundError } from "../domain/errors";
 import { parseId } from "../domain/ids";
+import { bookableAfter } from "../domain/schedule";
 import { storableText } from "../domain/text";
 import type { LivePublisher } from "../events/live-publisher";
 import { toSlotSnapshot } from "../events/snapshots";
@@ -141,11 +142,11 @@ export class ProviderService {
     }
     const provider = await findProviderById(this.db, providerId);
     if (!provider) throw new NotFoundError("Provider", providerId);
-    const now = this.clock.now().getTime();
+    const now = this.clock.now();
     // A schedule's minimum notice and horizon bound what is bookable; one-off slots have neither.
     const schedule = await findSchedule(this.db, providerId);
-    const notBefore = new Date(now + (schedule?.minimumNoticeMinutes ?? 0) * 60_000);
-    const until = schedule ? new Date(Math.min(to.getTime(), now + schedule.horizonDays * 86_400_000)) : to;
+    const notBefore = bookableAfter(now, schedule?.minimumNoticeMinutes);
+    const until = schedule ? new Date(Math.min(to.getTime(), now.getTime() + schedule.horizonDays * 86_400_000)) : to;
     if (until.getTime() <= from.getTime()) return [];
     return listAvailableSlots(this.db, { providerId, from, to: until, notBefore, limit: MAX_SLOTS_PER_QUERY });
   }

@@ -1,4 +1,4 @@
-import type { Db, DbOrTx } from "../db/client";
+import type { Db } from "../db/client";
 import { findProviderById } from "../db/repositories/providers.repository";
 import {
   findSchedule,
@@ -45,15 +45,6 @@ export function rulesOf(schedule: ScheduleRow, provider: Pick<ProviderRow, "time
     weekly: schedule.weekly as WeeklyWindow[],
     overrides: schedule.overrides as DateOverride[],
   };
-}
-
-/**
- * The earliest start a slot of this provider may have to be booked at `now`: `now` plus the
- * schedule's minimum notice (none without a schedule).
- */
-export async function bookableAfter(db: DbOrTx, providerId: string, now: Date): Promise<Date> {
-  const schedule = await findSchedule(db, providerId);
-  return new Date(now.getTime() + (schedule?.minimumNoticeMinutes ?? 0) * 60_000);
 }
 
 /** Weekly schedules and the slots generated from them. */
