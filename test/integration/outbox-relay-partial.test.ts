@@ -5,11 +5,9 @@ import type { BookingEventEnvelope } from "../../src/events/envelope";
 import { OutboxRelay } from "../../src/events/outbox-relay";
 import { toBatchEntry } from "../../src/events/sqs-routing";
 import { AcceptBookingDocument, RejectBookingDocument } from "../generated/graphql";
-import { createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
 import { book } from "../support/factories";
 import { executeOk } from "../support/graphql-client";
-import { startTestServer, type TestServer } from "../support/test-server";
-import { drainQueue, expectEachOnce, openMarket, outboxRows, silentLog, startEmulator, type Emulator } from "./outbox-relay-world";
+import { drainQueue, expectEachOnce, openMarket, outboxRows, silentLog, useRelayServer } from "./outbox-relay-world";
 
 // Partial failures: a row is published only when every queue it routes to accepted it; a
 // queue that accepted is never sent the event again; refused entries are retried later.
@@ -18,28 +16,12 @@ import { drainQueue, expectEachOnce, openMarket, outboxRows, silentLog, startEmu
 // Servers, argon2 hashes and an emulator on two cores shared with other suites: generous limits, never asserted on.
 jest.setTimeout(180_000);
 
-let available = false;
-let database: TestDatabase | undefined;
-let server: TestServer | undefined;
-let emu: Emulator | undefined;
-
-beforeAll(async () => {
-  available = await requireService("postgres");
-  if (!available) return;
-  emu = await startEmulator();
-  database = await createPostgresDatabase();
-  server = await startTestServer({ databaseUrl: database.url, env: { OUTBOX_RELAY: "off" } });
-});
-
-afterAll(async () => {
-  await server?.close();
-  await database?.drop();
-  await emu?.stop();
-});
+const world = useRelayServer();
 
 const BACKOFF = { backoffBaseMs: 100, backoffMaxMs: 1_000 };
 
 test("one target queue failing keeps the row unpublished, the queue that accepted gets it once, and fixed routing completes it", async () => {
+  const { available, server, emu } = world;
   if (!available || !server || !emu) return;
   const db = server.database.db;
   const queues = await emu.queues();
@@ -81,6 +63,7 @@ test("one target queue failing keeps the row unpublished, the queue that accepte
 });
 
 test("entries a batch reports as Failed stay unpublished and are retried; the rest of the batch is not resent", async () => {
+  const { available, server, emu } = world;
   if (!available || !server || !emu) return;
   const db = server.database.db;
   // A queue that refuses messages over 1 KiB: long rejection reasons do not fit, the rest does.
@@ -132,6 +115,7 @@ test("entries a batch reports as Failed stay unpublished and are retried; the re
 // emulator; an emoji: fauxqs 1.9 only) used to make every send of that event fail forever.
 // Escaping such characters as JSON \u sequences keeps the body valid JSON with the same value.
 test("an event whose text holds characters SQS refuses in a body still reaches the queue with the same envelope", async () => {
+  const { available, server, emu } = world;
   if (!available || !server || !emu) return;
   const db = server.database.db;
   const queues = await emu.queues();

@@ -2,8 +2,6 @@ import { claimOutboxBatch } from "../../src/db/repositories/outbox.repository";
 import { ManualClock, systemClock } from "../../src/domain/clock";
 import { OutboxRelay } from "../../src/events/outbox-relay";
 import type { QueueUrls } from "../../src/events/queue-setup";
-import { createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
-import { startTestServer, type TestServer } from "../support/test-server";
 import {
   bookAndDrive,
   drainQueue,
@@ -14,9 +12,8 @@ import {
   openMarket,
   outboxRows,
   silentLog,
-  startEmulator,
+  useRelayServer,
   waitFor,
-  type Emulator,
   type Received,
 } from "./outbox-relay-world";
 
@@ -27,40 +24,23 @@ import {
 // Servers, argon2 hashes and an emulator on two cores shared with other suites: generous limits, never asserted on.
 jest.setTimeout(180_000);
 
-let available = false;
-let database: TestDatabase | undefined;
-let server: TestServer | undefined;
-let emu: Emulator | undefined;
-
-beforeAll(async () => {
-  available = await requireService("postgres");
-  if (!available) return;
-  emu = await startEmulator();
-  database = await createPostgresDatabase();
-  server = await startTestServer({ databaseUrl: database.url, env: { OUTBOX_RELAY: "off" } });
-});
-
-afterAll(async () => {
-  await server?.close();
-  await database?.drop();
-  await emu?.stop();
-});
+const world = useRelayServer();
 
 /** `count` bookings through mixed lifecycles, with no relay running; returns their booking ids. */
 async function makeBookings(count: number): Promise<string[]> {
-  const market = await openMarket(server!.url, {
+  const market = await openMarket(world.server!.url, {
     customers: 3,
     providers: [{ requiresConfirmation: true }, { requiresConfirmation: false }],
     slotsEach: Math.ceil(count / 2),
   });
-  return mapLimit(Array.from({ length: count }), 4, (_, i) => bookAndDrive(server!.url, market, i % 2, Math.floor(i / 2), fateOf(i)));
+  return mapLimit(Array.from({ length: count }), 4, (_, i) => bookAndDrive(world.server!.url, market, i % 2, Math.floor(i / 2), fateOf(i)));
 }
 
 async function drainAll(queues: QueueUrls, expected?: { request: number; confirmation: number; events: number }) {
   return {
-    request: await drainQueue(emu!.sqs, queues.bookingRequest, { expected: expected?.request }),
-    confirmation: await drainQueue(emu!.sqs, queues.bookingConfirmation, { expected: expected?.confirmation }),
-    events: await drainQueue(emu!.sqs, queues.bookingEvents, { expected: expected?.events }),
+    request: await drainQueue(world.emu!.sqs, queues.bookingRequest, { expected: expected?.request }),
+    confirmation: await drainQueue(world.emu!.sqs, queues.bookingConfirmation, { expected: expected?.confirmation }),
+    events: await drainQueue(world.emu!.sqs, queues.bookingEvents, { expected: expected?.events }),
   };
 }
 
@@ -81,6 +61,7 @@ const expectedCounts = (rows: Awaited<ReturnType<typeof outboxRows>>) => ({
 });
 
 test("a relay stopped during a round finishes it, and a new relay ships the rest: nothing lost, nothing twice", async () => {
+  const { available, server, emu } = world;
   if (!available || !server || !emu) return;
   const db = server.database.db;
   const queues = await emu.queues();
@@ -110,6 +91,7 @@ test("a relay stopped during a round finishes it, and a new relay ships the rest
 });
 
 test("rows claimed by a relay that died are shipped by another relay once the lease expires", async () => {
+  const { available, server, emu } = world;
   if (!available || !server || !emu) return;
   const db = server.database.db;
   const queues = await emu.queues();

@@ -10,8 +10,10 @@ import { bookingEventEnvelopeSchema, type BookingEventEnvelope } from "../../src
 import { EMULATOR_CREDENTIALS, createSqsClient, ensureQueues, type QueueUrls } from "../../src/events/queue-setup";
 import { startSqsEmulator, type SqsEmulator } from "../../src/events/sqs-emulator";
 import { AcceptBookingDocument, CancelBookingDocument, LoginDocument, RejectBookingDocument } from "../generated/graphql";
+import { createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
 import { addSlots, book, createProvider, futureHour, registerUser, type TestUser } from "../support/factories";
 import { executeOk } from "../support/graphql-client";
+import { startTestServer, type TestServer } from "../support/test-server";
 
 /**
  * Shared harness of the outbox relay tests: an SQS emulator with per-test queues, a bounded
@@ -248,4 +250,34 @@ export async function bookAndDrive(url: string, market: Market, providerIndex: n
 /** A fate per booking index that mixes every transition. */
 export function fateOf(i: number): Fate {
   return (["keep", "accept", "reject", "cancel", "accept-cancel"] as const)[i % 5]!;
+}
+
+/** What {@link useRelayServer} sets up; every part is set once `beforeAll` ran with PostgreSQL reachable. */
+export interface RelayServerWorld {
+  available: boolean;
+  emu?: Emulator;
+  database?: TestDatabase;
+  server?: TestServer;
+}
+
+/**
+ * Registers `beforeAll`/`afterAll` for a file whose tests drive OutboxRelay instances themselves:
+ * an SQS emulator, a fresh PostgreSQL database, and a test server on it with its own relay off.
+ * `available` stays false (the tests return early) when PostgreSQL is not there.
+ */
+export function useRelayServer(): RelayServerWorld {
+  const world: RelayServerWorld = { available: false };
+  beforeAll(async () => {
+    world.available = await requireService("postgres");
+    if (!world.available) return;
+    world.emu = await startEmulator();
+    world.database = await createPostgresDatabase();
+    world.server = await startTestServer({ databaseUrl: world.database.url, env: { OUTBOX_RELAY: "off" } });
+  });
+  afterAll(async () => {
+    await world.server?.close();
+    await world.database?.drop();
+    await world.emu?.stop();
+  });
+  return world;
 }
