@@ -7,10 +7,10 @@
 #   admin account:  node dist/src/cli/create-admin.js --email … --password …
 # Build: docker build -t slotwise .   (docker-compose.yml builds it for the whole stack)
 
-# Node >= 20.19 is required (package.json "engines": require() of the ESM-only SQS emulator);
-# every node:20 image published since that release satisfies it. Pin a digest here for
+# Node 24 LTS is required (package.json "engines"; Node 20 is end of life since April 2026);
+# every node:24 image satisfies it. Pin a digest here for
 # reproducible production builds.
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app

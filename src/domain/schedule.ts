@@ -149,6 +149,15 @@ function checkDate(value: unknown, field: string): string {
 }
 
 /**
+ * True for an IANA time zone name luxon knows ("Europe/Berlin", "UTC", "Etc/GMT+5"). Offsets
+ * such as "+05:00" are refused: Node 24's ICU accepts them as zones, but an offset has no
+ * daylight-saving rules, so a provider's wall-clock hours would drift twice a year.
+ */
+export function isIanaZoneName(zone: unknown): zone is string {
+  return typeof zone === "string" && !/^[+-]/.test(zone.trim()) && IANAZone.isValidZone(zone);
+}
+
+/**
  * Validates schedule rules and returns a normalised copy: weekly windows sorted by weekday then
  * start, overrides sorted by date with their windows sorted by start, unknown properties dropped.
  * @throws BadInputError (with `details.field`, e.g. "weekly[2].endTime") on the first problem found
@@ -156,7 +165,7 @@ function checkDate(value: unknown, field: string): string {
 export function parseScheduleRules(input: ScheduleRules): ScheduleRules {
   const rules = requireObject(input, "rules");
   const timeZone = rules.timeZone;
-  if (typeof timeZone !== "string" || !IANAZone.isValidZone(timeZone)) {
+  if (!isIanaZoneName(timeZone)) {
     throw new BadInputError(`Unknown IANA time zone: ${String(timeZone)}`, "timeZone");
   }
   const L = SCHEDULE_LIMITS;

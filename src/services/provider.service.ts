@@ -1,4 +1,3 @@
-import { IANAZone } from "luxon";
 import type { Db } from "../db/client";
 import { decodeCursor, parsePageSize, type Page } from "../db/cursor";
 import { isConstraintViolation } from "../db/pg-error";
@@ -9,7 +8,7 @@ import type { ProviderRow, SlotRow } from "../db/schema";
 import type { Clock } from "../domain/clock";
 import { BadInputError, ConflictError, NotFoundError } from "../domain/errors";
 import { parseId } from "../domain/ids";
-import { bookableAfter } from "../domain/schedule";
+import { bookableAfter, isIanaZoneName } from "../domain/schedule";
 import { storableText } from "../domain/text";
 import type { LivePublisher } from "../events/live-publisher";
 import { toSlotSnapshot } from "../events/snapshots";
@@ -79,7 +78,7 @@ export class ProviderService {
     const v = requireRole(viewer, ["PROVIDER", "ADMIN"]);
     const name = storableText(input.name, "name").trim();
     if (name.length === 0 || name.length > 200) throw new BadInputError("name must be 1 to 200 characters", "name");
-    if (!IANAZone.isValidZone(input.timeZone)) throw new BadInputError(`Unknown IANA time zone: ${input.timeZone}`, "timeZone");
+    if (!isIanaZoneName(input.timeZone)) throw new BadInputError(`Unknown IANA time zone: ${input.timeZone}`, "timeZone");
     return insertProvider(this.db, {
       ownerId: v.userId,
       name,

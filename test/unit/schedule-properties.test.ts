@@ -17,7 +17,8 @@
  *   America/St_Johns    2026-03-08T05:30 -03:30->-02:30, 2026-11-01T04:30 back, 2027-03-14T05:30, 2027-11-07T04:30, 2028-03-12T05:30, 2028-11-05T04:30
  *   Europe/London       2026-03-29T01:00 +00->+01, 2026-10-25T01:00 +01->+00, 2027-03-28T01:00, 2027-10-31T01:00, 2028-03-26T01:00, 2028-10-29T01:00
  *   Europe/Berlin       2026-03-29T01:00 +01->+02, 2026-10-25T01:00 +02->+01, 2027-03-28T01:00, 2027-10-31T01:00, 2028-03-26T01:00, 2028-10-29T01:00
- *   Africa/Casablanca   2026-02-15T02:00 +01->+00, 2026-03-22T02:00 +00->+01, 2027-02-07T02:00, 2027-03-14T02:00, 2028-01-23T02:00, 2028-03-05T02:00
+ *   Africa/Casablanca   2026-02-15T02:00 +01->+00, 2026-03-22T02:00 +00->+01, then (tz 2026 releases, as in Node 24)
+ *                       2026-09-20T01:00 +01->+00 for good; older releases: 2027-02-07T02:00, 2027-03-14T02:00, ...
  *   Australia/Adelaide  2026-04-04T16:30 +10:30->+09:30, 2026-10-03T16:30 +09:30->+10:30, 2027-04-03T16:30, 2027-10-02T16:30, 2028-04-01T16:30, 2028-09-30T16:30
  *   Australia/Lord_Howe 2026-04-04T15:00 +11->+10:30, 2026-10-03T15:30 +10:30->+11, 2027-04-03T15:00, 2027-10-02T15:30, 2028-04-01T15:00, 2028-09-30T15:30
  *   Australia/Sydney    2026-04-04T16:00 +11->+10, 2026-10-03T16:00 +10->+11, 2027-04-03T16:00, 2027-10-02T16:00, 2028-04-01T16:00, 2028-09-30T16:00
@@ -206,9 +207,12 @@ const MODEL_RUNS = { numRuns: 1500 };
 
 describe("generateScheduleSlots properties over 19 zones around DST transitions", () => {
   test("the scan found the transitions the ranges are drawn around", () => {
-    for (const zone of ["America/New_York", "America/St_Johns", "Europe/Berlin", "Africa/Casablanca", "Australia/Lord_Howe", "Pacific/Chatham"]) {
+    for (const zone of ["America/New_York", "America/St_Johns", "Europe/Berlin", "Australia/Lord_Howe", "Pacific/Chatham"]) {
       expect(TRANSITIONS.get(zone as (typeof ZONES)[number])!.filter((t) => t >= Date.UTC(2026, 0, 1)).length).toBeGreaterThanOrEqual(6);
     }
+    // Casablanca's future depends on the tz release: up to 2025 releases give Ramadan pairs every
+    // year; 2026 releases (Node 24) give 2026's pair and then a last change to +00 that September.
+    expect(TRANSITIONS.get("Africa/Casablanca")!.filter((t) => t >= Date.UTC(2026, 0, 1)).length).toBeGreaterThanOrEqual(3);
     expect(TRANSITIONS.get("Pacific/Apia")).toContain(Date.UTC(2011, 11, 30, 10, 0));
     expect(TRANSITIONS.get("Asia/Kolkata")).toEqual([]);
   });
