@@ -217,7 +217,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     );
 
     await new Promise<void>((resolve, reject) => {
-      httpServer.once("error", reject);
+      httpServer.once("error", (err: NodeJS.ErrnoException) => reject(err.code === "EADDRINUSE" ? portInUseError(config) : err));
       httpServer.listen(config.port, config.host, () => resolve());
     });
     const port = (httpServer.address() as AddressInfo).port;
@@ -245,4 +245,15 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     for (const fn of cleanup) await fn().catch(() => undefined);
     throw err;
   }
+}
+
+/** Thrown when `HOST:PORT` is taken; the message names the variable to change. */
+export class PortInUseError extends Error {
+  override name = "PortInUseError";
+}
+
+function portInUseError(config: Config): PortInUseError {
+  return new PortInUseError(
+    `PORT=${config.port}: ${config.host}:${config.port} is already in use (another Slotwise instance?). Set PORT to a free port (0 picks any).`,
+  );
 }
