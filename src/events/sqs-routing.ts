@@ -39,7 +39,7 @@ export function isFifoQueue(queueUrl: string): boolean {
 const stringAttr = (value: string): MessageAttributeValue => ({ DataType: "String", StringValue: value });
 
 // SQS accepts only #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF in a body
-// (AWS SQS API reference, SendMessage "MessageBody"); fauxqs 1.9 also refuses the astral planes.
+// (AWS SQS API reference, SendMessage "MessageBody"); fauxqs (1.9 and 2.4) also refuses the astral planes.
 // JSON can escape anything else, and JSON.parse gives back the identical string.
 const OUTSIDE_SQS_SAFE = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD]/g;
 
