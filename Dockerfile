@@ -32,8 +32,10 @@ RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src src
 COPY scripts scripts
-# `npm run build` = tsc -p tsconfig.build.json: src/ and scripts/ into dist/src and dist/scripts.
+# `npm run build` = tsc -b tsconfig.build.json: src/ and scripts/ into dist/src and dist/scripts
+# (its incremental record, dist/tsconfig.build.tsbuildinfo, is of no use in the image).
 RUN npm run build \
+ && rm -f dist/tsconfig.build.tsbuildinfo \
  && npm prune --omit=dev
 
 FROM ${NODE_IMAGE} AS runtime

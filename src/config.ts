@@ -10,26 +10,53 @@ const optionalString = z
   .transform((v) => (v === "" ? undefined : v))
   .optional();
 
+/**
+ * An optional URL whose scheme must be one of `protocols` (WHATWG URL parsing, so
+ * `localhost:5432` is refused: it parses as the scheme `localhost:`). The message shows the
+ * expected form and never echoes the value, which may hold a password.
+ */
+function urlOf(protocols: readonly string[], form: string) {
+  return optionalString.superRefine((v, ctx) => {
+    if (v === undefined) return;
+    let url: URL;
+    try {
+      url = new URL(v);
+    } catch {
+      ctx.addIssue({ code: "custom", message: `is not a URL; expected ${form}` });
+      return;
+    }
+    if (!protocols.includes(url.protocol)) {
+      ctx.addIssue({ code: "custom", message: `has scheme "${url.protocol}"; expected ${form}` });
+    } else if (url.hostname === "" && !url.searchParams.has("host")) {
+      ctx.addIssue({ code: "custom", message: `has no host; expected ${form}` });
+    }
+  });
+}
+
+const postgresUrl = urlOf(["postgres:", "postgresql:"], "postgres://user[:password]@host[:port]/database (or postgresql://)");
+const redisUrl = urlOf(["redis:", "rediss:"], "redis://[user:password@]host[:port][/db] (or rediss://)");
+const httpUrl = urlOf(["http:", "https:"], "an http:// or https:// URL");
+
 const envSchema = z
   .object({
     NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
     PORT: z.coerce.number().int().min(0).max(65535).default(4000),
     HOST: z.string().default("127.0.0.1"),
     TRUST_PROXY: optionalString,
-    DATABASE_URL: optionalString,
+    DATABASE_URL: postgresUrl,
     PGLITE_DIR: z.string().default(".data/pglite"),
     DATABASE_POOL_MAX: z.coerce.number().int().positive().default(20),
-    REDIS_URL: optionalString,
+    REDIS_URL: redisUrl,
     ADMIN_EMAIL: optionalString,
     ADMIN_PASSWORD: optionalString,
     JWT_SECRET: optionalString,
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(15 * 60),
     REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().positive().default(30),
     AWS_REGION: z.string().default("us-east-1"),
-    AWS_ENDPOINT_URL_SQS: optionalString,
-    SQS_BOOKING_REQUEST_QUEUE_URL: optionalString,
-    SQS_BOOKING_CONFIRMATION_QUEUE_URL: optionalString,
-    SQS_BOOKING_EVENTS_QUEUE_URL: optionalString,
+    AWS_ENDPOINT_URL_SQS: httpUrl,
+    SQS_BOOKING_REQUEST_QUEUE_URL: httpUrl,
+    SQS_BOOKING_CONFIRMATION_QUEUE_URL: httpUrl,
+    SQS_BOOKING_EVENTS_QUEUE_URL: httpUrl,
     SQS_EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(9324),
     OUTBOX_RELAY: z.enum(["on", "off"]).default("on"),
     OUTBOX_RELAY_POLL_MS: z.coerce.number().int().min(10).default(1_000),

@@ -1,7 +1,8 @@
 import "reflect-metadata";
 import { ConfigError, loadConfig } from "./config";
 import { createLogger } from "./logger";
-import { startServer } from "./server";
+import { SqsEmulatorPortError } from "./events/sqs-emulator";
+import { PortInUseError, startServer } from "./server";
 import { exitGracefullyOnSignals } from "./shutdown-signals";
 
 /** Process entry point: `npm start`. */
@@ -32,6 +33,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`Slotwise failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  // A busy port is the user's to fix, not a bug: the message alone names the variable.
+  const known = err instanceof PortInUseError || err instanceof SqsEmulatorPortError;
+  process.stderr.write(`Slotwise failed to start: ${err instanceof Error ? ((known ? undefined : err.stack) ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

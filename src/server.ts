@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
@@ -27,6 +27,7 @@ import { httpAccessLog, requestIdMiddleware, requestIdOf } from "./observability
 import { Metrics } from "./observability/metrics";
 import { createServices, type Services, type Viewer } from "./services";
 import { LoginThrottle } from "./services/login-throttle";
+import { resolveSigningSecret } from "./services/signing-key";
 import { TokenService } from "./services/token.service";
 import { attachGraphQLWs } from "./graphql/ws-server";
 import type Redis from "ioredis";
@@ -81,8 +82,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     }
     cleanup.unshift(() => pubSub.close());
 
-    if (!config.jwtSecret) log.warn("JWT_SECRET is not set: using a random secret; tokens will not survive a restart");
-    const tokens = new TokenService(config.jwtSecret ?? randomBytes(32).toString("hex"), config.accessTokenTtlSeconds);
+    const signing = resolveSigningSecret(config);
+    if (signing.source === "process") log.warn("JWT_SECRET is not set: using a random secret; tokens will not survive a restart");
+    if (signing.source === "embedded-data-dir") log.info({ file: signing.file }, "JWT_SECRET is not set: signing with the key kept in the embedded data directory");
+    const tokens = new TokenService(signing.secret, config.accessTokenTtlSeconds);
     // Own registry per server (several servers share one test process).
     const metrics = new Metrics({ db: database.db, log });
     const live = new LivePublisher(pubSub, log, metrics.livePublisherHooks());
@@ -217,7 +220,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     );
 
     await new Promise<void>((resolve, reject) => {
-      httpServer.once("error", reject);
+      httpServer.once("error", (err: NodeJS.ErrnoException) => reject(err.code === "EADDRINUSE" ? portInUseError(config) : err));
       httpServer.listen(config.port, config.host, () => resolve());
     });
     const port = (httpServer.address() as AddressInfo).port;
@@ -245,4 +248,15 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     for (const fn of cleanup) await fn().catch(() => undefined);
     throw err;
   }
+}
+
+/** Thrown when `HOST:PORT` is taken; the message names the variable to change. */
+export class PortInUseError extends Error {
+  override name = "PortInUseError";
+}
+
+function portInUseError(config: Config): PortInUseError {
+  return new PortInUseError(
+    `PORT=${config.port}: ${config.host}:${config.port} is already in use (another Slotwise instance?). Set PORT to a free port (0 picks any).`,
+  );
 }

@@ -3,7 +3,7 @@ import type { BookingEventEnvelope } from "./envelope";
 
 /** Queue URLs by role; a role left undefined receives nothing. */
 export interface QueueRoutes {
-  /** Receives BOOKING_CREATED. */
+  /** Receives BOOKING_CREATED and BOOKING_CANCELLED. */
   bookingRequest?: string;
   /** Receives BOOKING_CONFIRMED. */
   bookingConfirmation?: string;
@@ -15,12 +15,18 @@ export interface QueueRoutes {
 export const SQS_MAX_BATCH_ENTRIES = 10;
 
 /**
- * The queues an event goes to (DESIGN.md "Environment"): BOOKING_CREATED to the request
- * queue, BOOKING_CONFIRMED to the confirmation queue, every event to the events queue.
+ * Event types on the request queue, the provider's: new requests and their cancellations (a
+ * provider must hear that a customer withdrew). Consumers tell them apart by `eventType`.
+ */
+export const REQUEST_QUEUE_EVENT_TYPES: readonly BookingEventEnvelope["eventType"][] = ["BOOKING_CREATED", "BOOKING_CANCELLED"];
+
+/**
+ * The queues an event goes to (DESIGN.md "Environment"): BOOKING_CREATED and BOOKING_CANCELLED
+ * to the request queue, BOOKING_CONFIRMED to the confirmation queue, every event to the events queue.
  */
 export function queuesFor(eventType: BookingEventEnvelope["eventType"], routes: QueueRoutes): string[] {
   const targets: (string | undefined)[] = [routes.bookingEvents];
-  if (eventType === "BOOKING_CREATED") targets.unshift(routes.bookingRequest);
+  if (REQUEST_QUEUE_EVENT_TYPES.includes(eventType)) targets.unshift(routes.bookingRequest);
   if (eventType === "BOOKING_CONFIRMED") targets.unshift(routes.bookingConfirmation);
   return [...new Set(targets.filter((t): t is string => Boolean(t)))];
 }
@@ -33,7 +39,7 @@ export function isFifoQueue(queueUrl: string): boolean {
 const stringAttr = (value: string): MessageAttributeValue => ({ DataType: "String", StringValue: value });
 
 // SQS accepts only #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF in a body
-// (AWS SQS API reference, SendMessage "MessageBody"); fauxqs 1.9 also refuses the astral planes.
+// (AWS SQS API reference, SendMessage "MessageBody"); fauxqs (1.9 and 2.4) also refuses the astral planes.
 // JSON can escape anything else, and JSON.parse gives back the identical string.
 const OUTSIDE_SQS_SAFE = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD]/g;
 

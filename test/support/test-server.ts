@@ -1,5 +1,6 @@
 import { loadConfig, type Config } from "../../src/config";
 import type { Clock } from "../../src/domain/clock";
+import type { Logger } from "../../src/logger";
 import { startServer, type RunningServer } from "../../src/server";
 import { MODE_DATABASE_URL, MODE_REDIS_URL, createPostgresDatabase, type TestDatabase } from "./backends";
 
@@ -13,6 +14,8 @@ export interface TestServerOptions {
   redisUrl?: string | null;
   clock?: Clock;
   env?: Record<string, string>;
+  /** Logger for the server; default: one at the config's level (silent under NODE_ENV=test). */
+  logger?: Logger;
 }
 
 export interface TestServer extends RunningServer {
@@ -51,7 +54,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   });
   let server: RunningServer;
   try {
-    server = await startServer(config, { clock: opts.clock });
+    server = await startServer(config, { clock: opts.clock, logger: opts.logger });
   } catch (err) {
     await created?.drop();
     throw err;

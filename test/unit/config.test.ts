@@ -151,3 +151,37 @@ describe("loadConfig", () => {
     expect(loadConfig({ NODE_ENV: "test", LOG_LEVEL: "debug" }).logLevel).toBe("debug");
   });
 });
+
+describe("URL variables", () => {
+  test.each([
+    ["localhost:5432", 'scheme "localhost:"'],
+    ["mysql://root@127.0.0.1:3306/app", 'scheme "mysql:"'],
+    ["127.0.0.1", "is not a URL"],
+    ["postgres://", "has no host"],
+  ])("DATABASE_URL=%s is refused, naming the variable and the expected form", (value, reason) => {
+    const err = configError({ DATABASE_URL: value });
+    expect(err.message).toContain(`DATABASE_URL: `);
+    expect(err.message).toContain(reason);
+    expect(err.message).toContain("postgres://user[:password]@host[:port]/database");
+  });
+
+  test("postgres://, postgresql:// and a socket directory in ?host= are accepted", () => {
+    for (const url of ["postgres://u@h:5432/d", "postgresql://u:p@h/d", "postgres:///d?host=/var/run/postgresql"]) {
+      expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
+    }
+  });
+
+  test("the message never echoes the value (it may hold a password)", () => {
+    expect(configError({ DATABASE_URL: "mysql://root:s3cret@h/d" }).message).not.toContain("s3cret");
+  });
+
+  test("REDIS_URL, AWS_ENDPOINT_URL_SQS and the queue URLs are checked the same way", () => {
+    const err = configError({
+      REDIS_URL: "localhost:6379",
+      AWS_ENDPOINT_URL_SQS: "127.0.0.1:9324",
+      SQS_BOOKING_REQUEST_QUEUE_URL: "booking-request-queue",
+    });
+    for (const name of ["REDIS_URL", "AWS_ENDPOINT_URL_SQS", "SQS_BOOKING_REQUEST_QUEUE_URL"]) expect(err.message).toContain(`${name}: `);
+    expect(loadConfig({ REDIS_URL: "rediss://h:6380", AWS_ENDPOINT_URL_SQS: "https://sqs.eu-west-1.amazonaws.com" }).redisUrl).toBe("rediss://h:6380");
+  });
+});
