@@ -13,7 +13,7 @@ const WAIT_TIME_SECONDS = 5;
 
 /**
  * `npm run consumer -- provider|customer`: a notification consumer on SQS (issue 3).
- * `provider` notifies providers of new booking requests and cancellations; `customer` notifies customers of
+ * `provider` notifies providers of new booking requests; `customer` notifies customers of
  * confirmations, rejections and cancellations. Notifications are structured log lines.
  * SIGTERM/SIGINT stop it gracefully (the message being handled is finished and deleted);
  * a second signal exits at once.

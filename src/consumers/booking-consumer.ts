@@ -7,16 +7,12 @@ import type { Logger } from "../logger";
 import { notificationFor, type Notifier } from "./notifier";
 import { handleOnce } from "./processed-events";
 
-/**
- * The two notification consumers of issue 3; the name is also who gets notified. The provider
- * hears of new requests and of cancellations (by the customer, an admin or itself: `actorId`
- * says who), the customer of confirmations, rejections and cancellations.
- */
+/** The two notification consumers of issue 3; the name is also who gets notified. */
 export type ConsumerName = "provider" | "customer";
 
 /** Event types each consumer acts on; every other event on its queue is acknowledged and skipped. */
 export const HANDLED_EVENT_TYPES: Record<ConsumerName, readonly BookingEventType[]> = {
-  provider: ["BOOKING_CREATED", "BOOKING_CANCELLED"],
+  provider: ["BOOKING_CREATED"],
   customer: ["BOOKING_CONFIRMED", "BOOKING_REJECTED", "BOOKING_CANCELLED"],
 };
 

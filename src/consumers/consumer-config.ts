@@ -6,7 +6,7 @@ import { EMULATOR_CREDENTIALS, QUEUE_NAMES, type QueueKey } from "../events/queu
 import type { ConsumerName } from "./booking-consumer";
 
 /**
- * The queue each consumer reads. The provider's events, BOOKING_CREATED and BOOKING_CANCELLED, have their own queue.
+ * The queue each consumer reads. The provider's only event, BOOKING_CREATED, has its own queue.
  * The customer handles BOOKING_CONFIRMED, BOOKING_REJECTED and BOOKING_CANCELLED, and only
  * `booking-events-queue` carries all three (the confirmation queue receives BOOKING_CONFIRMED
  * alone), so the customer consumer reads that queue and acknowledges the event types it skips.

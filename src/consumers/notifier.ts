@@ -16,8 +16,6 @@ export interface Notification {
   slotEnd: string;
   status: BookingEventEnvelope["status"];
   reason: string | null;
-  /** Who caused the change: a user id, or `"system"`. */
-  actorId: string;
   /** The event that caused the notification; lets a downstream channel deduplicate too. */
   eventId: string;
 }
@@ -43,7 +41,6 @@ export function notificationFor(recipient: NotificationRecipient, event: Booking
     slotEnd: event.slotEnd,
     status: event.status,
     reason: event.reason,
-    actorId: event.actorId,
     eventId: event.eventId,
   };
 }

@@ -3,7 +3,7 @@ import type { BookingEventEnvelope } from "./envelope";
 
 /** Queue URLs by role; a role left undefined receives nothing. */
 export interface QueueRoutes {
-  /** Receives BOOKING_CREATED and BOOKING_CANCELLED. */
+  /** Receives BOOKING_CREATED. */
   bookingRequest?: string;
   /** Receives BOOKING_CONFIRMED. */
   bookingConfirmation?: string;
@@ -15,18 +15,12 @@ export interface QueueRoutes {
 export const SQS_MAX_BATCH_ENTRIES = 10;
 
 /**
- * Event types on the request queue, the provider's: new requests and their cancellations (a
- * provider must hear that a customer withdrew). Consumers tell them apart by `eventType`.
- */
-export const REQUEST_QUEUE_EVENT_TYPES: readonly BookingEventEnvelope["eventType"][] = ["BOOKING_CREATED", "BOOKING_CANCELLED"];
-
-/**
- * The queues an event goes to (DESIGN.md "Environment"): BOOKING_CREATED and BOOKING_CANCELLED
- * to the request queue, BOOKING_CONFIRMED to the confirmation queue, every event to the events queue.
+ * The queues an event goes to (DESIGN.md "Environment"): BOOKING_CREATED to the request
+ * queue, BOOKING_CONFIRMED to the confirmation queue, every event to the events queue.
  */
 export function queuesFor(eventType: BookingEventEnvelope["eventType"], routes: QueueRoutes): string[] {
   const targets: (string | undefined)[] = [routes.bookingEvents];
-  if (REQUEST_QUEUE_EVENT_TYPES.includes(eventType)) targets.unshift(routes.bookingRequest);
+  if (eventType === "BOOKING_CREATED") targets.unshift(routes.bookingRequest);
   if (eventType === "BOOKING_CONFIRMED") targets.unshift(routes.bookingConfirmation);
   return [...new Set(targets.filter((t): t is string => Boolean(t)))];
 }

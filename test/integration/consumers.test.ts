@@ -41,27 +41,9 @@ describe.each(BACKENDS)("SQS notification consumers with the processed-event sto
         slotEnd: event.slotEnd,
         status: "PENDING",
         reason: null,
-        actorId: event.actorId,
       },
     ]);
     expect(await processedRows(db, consumerKey("provider"), event.eventId)).toBe(1);
-  });
-
-  it("the provider consumer notifies the provider of a customer's cancellation, with who cancelled and why", async (db) => {
-    const queues = await freshQueues(sqs());
-    const notifier = new RecordingNotifier();
-    startConsumer({ name: "provider", queueUrl: queues.bookingRequest, sqs: sqs(), db, notifier });
-    const created = sampleEvent("BOOKING_CREATED");
-    const cancelled = sampleEvent("BOOKING_CANCELLED", { bookingId: created.bookingId, providerId: created.providerId, userId: created.userId, actorId: created.userId, reason: "Cannot make it" });
-
-    await sendEvent(sqs(), queues.bookingRequest, created);
-    await sendEvent(sqs(), queues.bookingRequest, cancelled);
-
-    await waitFor("both notifications", () => notifier.delivered.length >= 2);
-    await waitUntilDrained(sqs(), queues.bookingRequest);
-    expect(notifier.forEvent(cancelled.eventId)).toEqual([
-      expect.objectContaining({ recipient: "provider", eventType: "BOOKING_CANCELLED", bookingId: created.bookingId, actorId: created.userId, reason: "Cannot make it" }),
-    ]);
   });
 
   it("the same event delivered twice notifies once, and both copies are deleted", async (db) => {

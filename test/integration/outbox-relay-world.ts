@@ -9,7 +9,6 @@ import { outbox, type OutboxRow } from "../../src/db/schema";
 import { bookingEventEnvelopeSchema, type BookingEventEnvelope } from "../../src/events/envelope";
 import { EMULATOR_CREDENTIALS, createSqsClient, ensureQueues, type QueueUrls } from "../../src/events/queue-setup";
 import { startSqsEmulator, type SqsEmulator } from "../../src/events/sqs-emulator";
-import { REQUEST_QUEUE_EVENT_TYPES } from "../../src/events/sqs-routing";
 import { AcceptBookingDocument, CancelBookingDocument, LoginDocument, RejectBookingDocument } from "../generated/graphql";
 import { createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
 import { addSlots, book, createProvider, futureHour, registerUser, type TestUser } from "../support/factories";
@@ -156,11 +155,6 @@ export function expectPerBookingOrder(messages: readonly Received[], rows: reado
 }
 
 /** Outbox rows, in id (commit) order; optionally only those of the given bookings. */
-/** The rows the request queue receives: new bookings and cancellations. */
-export function requestQueueRows(rows: readonly OutboxRow[]): OutboxRow[] {
-  return rows.filter((r) => (REQUEST_QUEUE_EVENT_TYPES as readonly string[]).includes(r.eventType));
-}
-
 export async function outboxRows(db: Db, bookingIds?: readonly string[]): Promise<OutboxRow[]> {
   const q = db.select().from(outbox);
   const rows = bookingIds ? await q.where(inArray(outbox.bookingId, [...bookingIds])).orderBy(asc(outbox.id)) : await q.orderBy(asc(outbox.id));
