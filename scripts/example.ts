@@ -198,7 +198,13 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     return 0;
   }
   const url = values.url ?? (process.env.EXAMPLE_URL || DEFAULT_URL);
-  const { healthUrl } = endpointsOf(url);
+  let healthUrl: string;
+  try {
+    healthUrl = endpointsOf(url).healthUrl;
+  } catch {
+    process.stderr.write(`Not a URL: ${url} (expected e.g. ${DEFAULT_URL})\n`);
+    return 1;
+  }
   const healthy = await fetch(healthUrl, { signal: AbortSignal.timeout(3_000) }).then((r) => r.ok, () => false);
   if (!healthy) {
     process.stderr.write(`No Slotwise server answers at ${healthUrl}. Start one with \`npm start\` (or pass --url).\n`);
