@@ -23,4 +23,11 @@ module.exports = {
   testTimeout: 60_000,
   // Files are isolated by database/schema, so they may run in parallel; two workers fit two cores.
   maxWorkers: process.env.JEST_MAX_WORKERS ?? 2,
+  // A worker that has run a few e2e files is 0.2-0.7 GB (PGlite's WebAssembly memory and code
+  // above all). Asked to end, it has no handle left and its "exit" event fires at once, but
+  // tearing that address space down takes 0.3-0.6 s on this 2-core machine (measured), past
+  // jest's default grace of 500 ms: jest then kills it and reports "A worker process has failed
+  // to exit gracefully" although nothing leaked. A worker that does leak a handle still gets
+  // that report, 5 s later.
+  workerGracefulExitTimeout: 5_000,
 };

@@ -83,8 +83,54 @@ const envSchema = z
     LOGIN_RATE_WINDOW_SECONDS: z.coerce.number().int().positive().default(900),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
     BOOKING_HOLD_MINUTES: z.coerce.number().int().positive().max(7 * 24 * 60).default(15),
+    CORS_ORIGINS: z
+      .string()
+      .default("")
+      .transform((v, ctx) => {
+        try {
+          return parseCorsOrigins(v);
+        } catch (err) {
+          ctx.addIssue({ code: "custom", message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
   });
+
+/**
+ * Browser origins allowed to call the API from another origin (`CORS_ORIGINS`): `"*"` for any,
+ * else exact origins (`scheme://host[:port]`, as a browser serialises its `Origin` header).
+ * Empty: same-origin only.
+ */
+export type CorsOrigins = "*" | string[];
+
+/**
+ * Parses `CORS_ORIGINS`: comma-separated origins, or `*` alone.
+ *
+ * @returns the origins as browsers serialise them in `Origin` (lower-case host, no default port)
+ * @throws Error naming the first entry that is not an http(s) origin
+ */
+function parseCorsOrigins(raw: string): CorsOrigins {
+  const entries = raw.split(",").map((s) => s.trim()).filter(Boolean);
+  if (entries.includes("*")) {
+    if (entries.length > 1) throw new Error("`*` (any origin) must stand alone");
+    return "*";
+  }
+  const origins = entries.map((entry) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(entry);
+    } catch {
+      url = undefined;
+    }
+    // An origin is scheme, host and port: nothing after them but an optional "/".
+    if (!url || !/^https?:$/.test(url.protocol) || url.href !== `${url.origin}/`) {
+      throw new Error(`${JSON.stringify(entry)} is not an origin such as https://app.example.com (scheme, host, optional port)`);
+    }
+    return url.origin;
+  });
+  return [...new Set(origins)];
+}
 
 /**
  * Rules across variables. They run on the raw values, independently of the per-variable
@@ -115,6 +161,8 @@ export interface Config {
    * `X-Forwarded-For` only when the proxy is trusted. Unset: the socket's peer address.
    */
   trustProxy?: boolean | number | string;
+  /** Browser origins allowed to call `/graphql` from another origin (`CORS_ORIGINS`); `[]`: same-origin only. */
+  corsOrigins: CorsOrigins;
   /** PostgreSQL URL; undefined selects embedded PGlite. */
   databaseUrl?: string;
   /** PGlite data directory, or `memory://` for an in-memory database. */
@@ -195,6 +243,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
     port: e.PORT,
     host: e.HOST,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    corsOrigins: e.CORS_ORIGINS,
     databaseUrl: e.DATABASE_URL,
     pgliteDir: e.PGLITE_DIR,
     databasePoolMax: e.DATABASE_POOL_MAX,

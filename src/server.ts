@@ -19,6 +19,7 @@ import { startRelay, type RelayHandle } from "./events/relay-setup";
 import { buildAppSchema } from "./graphql/build-schema";
 import { bearerToken, type GraphQLContext } from "./graphql/context";
 import { formatError, toGraphQLError } from "./graphql/error-format";
+import { corsMiddleware, isWebSocketOriginAllowed } from "./graphql/cors-policy";
 import { createQueryLimitsPlugin } from "./graphql/query-limits";
 import { mountExplorer } from "./explorer/explorer";
 import { createLogger } from "./logger";
@@ -152,6 +153,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       metrics,
       queryLimits: config.queryLimits,
       introspection: !config.isProduction,
+      allowOrigin: (req) => isWebSocketOriginAllowed(config.corsOrigins, req),
       makeContext: (viewer, clientAddress) => makeContext(viewer, randomUUID(), clientAddress),
     });
 
@@ -195,6 +197,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         res.status(503).json({ status: "unavailable" });
       }
     });
+    // Before the explorer and Apollo: a preflight (OPTIONS) is answered here.
+    const cors = corsMiddleware(config.corsOrigins);
+    if (cors) app.use("/graphql", cors);
     // GraphiQL from bundled assets (no CDN); before Apollo so a browser's GET /graphql gets the page.
     if (!config.isProduction) mountExplorer(app, { graphqlPath: "/graphql" });
     app.use(

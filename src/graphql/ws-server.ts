@@ -1,4 +1,4 @@
-import type { Server } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
 import type { GraphQLSchema } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import type { Logger } from "pino";
@@ -26,6 +26,8 @@ export interface WsServerOptions {
   /** Applied to every operation before it runs (graphql-ws bypasses Apollo's plugins). */
   queryLimits: QueryLimits;
   introspection: boolean;
+  /** Whether an upgrade's `Origin` may open a socket; refused ones get HTTP 403 before the handshake. */
+  allowOrigin?(req: IncomingMessage): boolean;
   makeContext(viewer: Viewer | null, clientAddress: string | undefined): GraphQLContext;
 }
 
@@ -41,7 +43,12 @@ type Extra = { viewer?: Viewer | null; expiryTimer?: NodeJS.Timeout };
  */
 export function attachGraphQLWs(o: WsServerOptions): { wsServer: WebSocketServer; dispose(): Promise<void> } {
   // ws defaults to 100 MiB messages, all parsed before any document check; match HTTP's 1 MB body limit.
-  const wsServer = new WebSocketServer({ server: o.httpServer, path: o.path, maxPayload: 1024 * 1024 });
+  const wsServer = new WebSocketServer({
+    server: o.httpServer,
+    path: o.path,
+    maxPayload: 1024 * 1024,
+    verifyClient: ({ req }, done) => (!o.allowOrigin || o.allowOrigin(req) ? done(true) : done(false, 403, "Origin not allowed (CORS_ORIGINS)")),
+  });
   const cleanup = useServer<{ authorization?: unknown }, Extra>(
     withWsObservability({
       schema: o.schema,

@@ -1,21 +1,22 @@
-import { existsSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { channelName, type Topic } from "../../src/events/pubsub";
 import { addSlots, book, createProvider, registerUser } from "../support/factories";
 import { settle } from "../support/graphql-client";
+import { BROWSER_WAIT_MS as WAIT_MS, browserTestFn, launchChromium } from "../support/browser";
 import { startTestServer, type TestServer } from "../support/test-server";
 
-// Debian's chromium driven by playwright-core. Without it the browser tests are skipped with a
-// warning, except under REQUIRE_SERVICES=1 (.ci/run), where a missing browser is a failure.
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-const HAVE_CHROMIUM = existsSync(CHROMIUM_PATH);
-const REQUIRE = process.env.REQUIRE_SERVICES === "1";
-if (!HAVE_CHROMIUM && !REQUIRE) console.warn(`SKIPPED: ${CHROMIUM_PATH} is missing (apt-get install -y chromium); the explorer browser tests need it.`);
-const browserTest = HAVE_CHROMIUM || REQUIRE ? test : test.skip;
+const browserTest = browserTestFn("the explorer browser tests");
 
-const WAIT_MS = 30_000;
-const SCREENSHOT = path.resolve(__dirname, "../../docs/explorer.png");
+// The README's screenshot is tracked: the tests never touch it unless asked to refresh it
+// (`npm run docs:screenshot` sets EXPLORER_SCREENSHOT=docs/explorer.png); otherwise the
+// screenshot goes to a temporary directory, so `npm test` leaves the tree clean.
+const TRACKED_SCREENSHOT = path.resolve(__dirname, "../../docs/explorer.png");
+const REQUESTED_SCREENSHOT = process.env.EXPLORER_SCREENSHOT ? path.resolve(process.env.EXPLORER_SCREENSHOT) : undefined;
+const sha256 = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
 const BROWSER_HTML_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 
 let server: TestServer;
@@ -36,13 +37,7 @@ afterAll(async () => {
 });
 
 async function launch(): Promise<Browser> {
-  if (!HAVE_CHROMIUM) throw new Error(`${CHROMIUM_PATH} is missing (REQUIRE_SERVICES=1)`);
-  browser ??= await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    // Background networking off, so every request the page records is the page's own.
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    timeout: WAIT_MS,
-  });
+  browser ??= await launchChromium();
   return browser;
 }
 
@@ -217,7 +212,17 @@ browserTest("a subscription started in the explorer shows a live slot event caus
   expect(e.sockets).toEqual([server.wsUrl]);
   expect(outsideRequests(e)).toEqual([]);
   expect(await e.cspViolations()).toEqual([]);
-  await e.page.screenshot({ path: SCREENSHOT });
+
+  const trackedBefore = sha256(TRACKED_SCREENSHOT);
+  const scratch = REQUESTED_SCREENSHOT ? undefined : mkdtempSync(path.join(tmpdir(), "slotwise-explorer-"));
+  const target = REQUESTED_SCREENSHOT ?? path.join(scratch!, "explorer.png");
+  try {
+    await e.page.screenshot({ path: target });
+    expect(readFileSync(target).subarray(1, 4).toString("latin1")).toBe("PNG");
+    if (target !== TRACKED_SCREENSHOT) expect(sha256(TRACKED_SCREENSHOT)).toBe(trackedBefore);
+  } finally {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  }
 });
 
 browserTest("a refused token is refused on both paths: the query shows UNAUTHENTICATED and the WebSocket closes with 4403", async () => {

@@ -150,6 +150,21 @@ describe("loadConfig", () => {
     expect(loadConfig({ NODE_ENV: "test" }).logLevel).toBe("silent");
     expect(loadConfig({ NODE_ENV: "test", LOG_LEVEL: "debug" }).logLevel).toBe("debug");
   });
+  test("CORS_ORIGINS: unset is same-origin only; a list is normalised as browsers send Origin; * stands alone", () => {
+    expect(loadConfig({}).corsOrigins).toEqual([]);
+    expect(loadConfig({ CORS_ORIGINS: " https://App.Example.com/ , http://localhost:5173,https://app.example.com:443" }).corsOrigins).toEqual([
+      "https://app.example.com",
+      "http://localhost:5173",
+    ]);
+    expect(loadConfig({ CORS_ORIGINS: "*" }).corsOrigins).toBe("*");
+  });
+
+  test("CORS_ORIGINS refuses what is not an http(s) origin, naming the entry", () => {
+    for (const bad of ["app.example.com", "https://app.example.com/path", "ftp://files.example.com", "https://user@app.example.com", "https://a.example.com?x=1", "*,https://a.example.com"]) {
+      expect(configError({ CORS_ORIGINS: bad }).message).toMatch(/CORS_ORIGINS: /);
+    }
+    expect(configError({ CORS_ORIGINS: "https://ok.example.com,app.example.com" }).message).toContain('"app.example.com" is not an origin');
+  });
 });
 
 describe("URL variables", () => {
