@@ -34,7 +34,13 @@ function toEdge(row: LoggedEventRow): EventLogEdge {
  * `listLoggedEvents` for why no later-committing transaction can land before a returned cursor).
  */
 export async function readEventLog(db: Db, scope: EventLogScope, after: EventLogPosition | undefined, limit: number): Promise<EventLogEdge[]> {
-  return (await listLoggedEvents(db, { scope, after, limit })).map(toEdge);
+  return (await readEventLogAhead(db, scope, after, limit)).edges;
+}
+
+/** {@link readEventLog}, also telling whether committed events wait behind the horizon. */
+export async function readEventLogAhead(db: Db, scope: EventLogScope, after: EventLogPosition | undefined, limit: number): Promise<{ edges: EventLogEdge[]; heldBack: boolean }> {
+  const read = await listLoggedEvents(db, { scope, after, limit });
+  return { edges: read.rows.map(toEdge), heldBack: read.heldBack };
 }
 
 export interface FollowOptions {
@@ -44,9 +50,11 @@ export interface FollowOptions {
   idlePollMs?: number;
   /**
    * After a wake-up for an event the log does not show yet (another transaction still holds the
-   * horizon back), re-reads after this delay, doubling up to `idlePollMs`, in ms. Default 25.
+   * horizon back), re-reads after this delay, doubling up to `retryMaxMs`, in ms. Default 25.
    */
   retryBaseMs?: number;
+  /** Ceiling of that backoff, in ms. Default 1 000. */
+  retryMaxMs?: number;
   /** How long a wake-up is waited for before leaving it to the idle poll, in ms. Default 60 000. */
   wakeupTtlMs?: number;
 }
@@ -69,12 +77,14 @@ class RecentIds {
  * in log order, until the consumer stops. Events are only ever read from the log: a live pub/sub
  * message (from any instance, through Redis) is just a wake-up to read the log after the last
  * cursor, so replay and live phase cannot overlap, repeat or reorder events, and a wake-up that
- * arrives before its event is below the horizon is retried with backoff until it is.
+ * arrives before its event is below the horizon (or a read that sees committed events still
+ * above it) is retried with backoff until it is.
  */
 export function followEventLog(db: Db, pubSub: LivePubSub | undefined, scope: EventLogScope, after: EventLogPosition | undefined, opts: FollowOptions = {}): AsyncIterableIterator<EventLogEdge> {
   const batchSize = opts.batchSize ?? 100;
   const idlePollMs = opts.idlePollMs ?? 10_000;
   const retryBaseMs = opts.retryBaseMs ?? 25;
+  const retryMaxMs = Math.min(opts.retryMaxMs ?? 1_000, idlePollMs);
   const wakeupTtlMs = opts.wakeupTtlMs ?? 60_000;
   return new Repeater<EventLogEdge>(async (push, stop) => {
     let stopped = false;
@@ -93,10 +103,13 @@ export function followEventLog(db: Db, pubSub: LivePubSub | undefined, scope: Ev
     let cursor = after;
     let retryMs = retryBaseMs;
     let read = true;
+    let heldBack = false;
     try {
       while (!stopped) {
         while (read && !stopped) {
-          const edges = await readEventLog(db, scope, cursor, batchSize);
+          const page = await readEventLogAhead(db, scope, cursor, batchSize);
+          const edges = page.edges;
+          heldBack = page.heldBack;
           for (const edge of edges) {
             if (stopped) return;
             cursor = edge.position;
@@ -108,7 +121,8 @@ export function followEventLog(db: Db, pubSub: LivePubSub | undefined, scope: Ev
         }
         const now = Date.now();
         for (const [id, deadline] of awaited) if (deadline < now) awaited.delete(id);
-        const delay = awaited.size > 0 ? retryMs : idlePollMs;
+        const waiting = awaited.size > 0 || heldBack;
+        const delay = waiting ? retryMs : idlePollMs;
         let timer: NodeJS.Timeout | undefined;
         const woke = await Promise.race([
           nextWakeup ?? new Promise<never>(() => undefined),
@@ -118,7 +132,7 @@ export function followEventLog(db: Db, pubSub: LivePubSub | undefined, scope: Ev
         clearTimeout(timer);
         if (woke === "stop") break;
         if (woke === "timeout") {
-          retryMs = Math.min(retryMs * 2, idlePollMs);
+          retryMs = waiting ? Math.min(retryMs * 2, retryMaxMs) : retryBaseMs;
           read = true;
           continue;
         }

@@ -1,10 +1,10 @@
 import type { Db } from "../db/client";
 import { parsePageSize } from "../db/cursor";
-import { decodeEventCursor } from "../db/event-cursor";
+import { decodeEventCursor, type EventLogPosition } from "../db/event-cursor";
 import { pruneDeliveredEvents, type EventLogScope } from "../db/repositories/event-log.repository";
 import type { Clock } from "../domain/clock";
 import { BadInputError } from "../domain/errors";
-import { followEventLog, readEventLog, type EventLogEdge, type FollowOptions } from "../events/event-log";
+import { followEventLog, readEventLogAhead, type EventLogEdge, type FollowOptions } from "../events/event-log";
 import type { LivePubSub } from "../events/pubsub";
 import { requireViewer } from "./access";
 import type { BookingQueryService } from "./booking-query.service";
@@ -55,7 +55,7 @@ export class EventLogService {
     const limit = parsePageSize(args.first);
     const after = args.after ? decodeEventCursor(args.after) : undefined;
     const scope = await this.authorize(viewer, args);
-    const rows = await readEventLog(this.db, scope, after, limit + 1);
+    const rows = await this.readSettled(scope, after, limit + 1);
     const edges = rows.slice(0, limit);
     return { edges, hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? args.after ?? null };
   }
@@ -86,6 +86,20 @@ export class EventLogService {
       total += n;
       if (n < PRUNE_BATCH) return total;
     }
+  }
+
+  /**
+   * Reads a page; while committed events of the scope still wait behind the horizon (a transaction
+   * that began earlier is finishing), reads again a few times, about 300 ms in all, so a caller
+   * usually sees its own change at once. Whatever is still held back comes in a later read.
+   */
+  private async readSettled(scope: EventLogScope, after: EventLogPosition | undefined, limit: number): Promise<EventLogEdge[]> {
+    let read = await readEventLogAhead(this.db, scope, after, limit);
+    for (let wait = 10; read.heldBack && read.edges.length < limit && wait <= 160; wait *= 2) {
+      await new Promise((r) => setTimeout(r, wait));
+      read = await readEventLogAhead(this.db, scope, after, limit);
+    }
+    return read.edges;
   }
 
   private async authorize(viewer: Viewer | null, args: EventLogArgs): Promise<EventLogScope> {

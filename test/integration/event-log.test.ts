@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { eq, inArray } from "drizzle-orm";
+import { count, eq, inArray, sql } from "drizzle-orm";
+import type { Db } from "../../src/db/client";
 import { encodeEventCursor } from "../../src/db/event-cursor";
 import { markOutboxPublished } from "../../src/db/repositories/outbox.repository";
 import { outbox } from "../../src/db/schema";
@@ -9,6 +10,20 @@ import { BACKENDS, MINUTE, makeWorld, outboxOf, providerWithSlots, registerViewe
 
 const DAY = 24 * 60 * MINUTE;
 
+/**
+ * Waits until every outbox row is below the horizon: on a PostgreSQL server shared with other
+ * work, a transaction that began earlier elsewhere holds new events back for a moment.
+ */
+async function untilLogged(db: Db): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const [row] = await db.select({ n: count() }).from(outbox).where(sql`${outbox.xactId} >= pg_snapshot_xmin(pg_current_snapshot())`);
+    if (Number(row!.n) === 0) return;
+    if (Date.now() > deadline) throw new Error(`${row!.n} outbox rows still above the horizon after 30 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** A provider whose customer made `count` bookings (one BOOKING_CREATED each) and had the first accepted. */
 async function bookedProvider(w: World, count: number) {
   const customer = await registerViewer(w, "CUSTOMER");
@@ -16,6 +31,7 @@ async function bookedProvider(w: World, count: number) {
   const bookings = [];
   for (const slot of slots) bookings.push((await w.services.bookingCreate.createBooking(customer, { slotId: slot.id })).booking);
   await w.services.bookingTransition.acceptBooking(owner, bookings[0]!.id);
+  await untilLogged(w.db);
   return { customer, owner, providerId, bookings };
 }
 

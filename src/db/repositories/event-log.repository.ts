@@ -17,6 +17,17 @@ export interface LoggedEventRow {
   currentBooking: typeof bookings.$inferSelect | null;
 }
 
+/** What one read of the log found. */
+export interface LoggedEventsRead {
+  /** Events below the horizon, in log order: safe to hand out. */
+  rows: LoggedEventRow[];
+  /**
+   * True when committed events of the scope exist after `rows` that are not below the horizon
+   * yet (an older transaction, anywhere on the server, is still running): read again shortly.
+   */
+  heldBack: boolean;
+}
+
 /**
  * Committed events of `scope` after `after` (exclusive), in log order (xactId, id), at most `limit`.
  *
@@ -26,29 +37,37 @@ export interface LoggedEventRow {
  * larger xact_id (the trigger of drizzle/0011 never sets it below the inserting transaction's id)
  * and so sorts after every position returned here. A cursor therefore never skips an event,
  * although outbox ids are taken at insert and transactions commit in another order.
- * (PostgreSQL manual, 9.27 "Transaction ID and Snapshot Information Functions".)
+ * (PostgreSQL manual, 9.27 "Transaction ID and Snapshot Information Functions".) The horizon
+ * is the whole server's: a long transaction in any database holds new events back (never loses them).
  *
  * Must not run inside a transaction that wrote outbox rows: its own rows stay above the horizon.
  */
 export async function listLoggedEvents(
   db: DbOrTx,
   opts: { scope: EventLogScope; after?: EventLogPosition; limit: number },
-): Promise<LoggedEventRow[]> {
+): Promise<LoggedEventsRead> {
   const scope = "bookingId" in opts.scope ? eq(outbox.bookingId, opts.scope.bookingId) : eq(outbox.providerId, opts.scope.providerId);
+  // The horizon is read in the same statement, hence from the same snapshot, as the rows. Rows at
+  // or above it sort after every row below it, so cutting at the first one keeps a gapless prefix.
   const rows = await db
-    .select({ xactId: outbox.xactId, id: outbox.id, payload: outbox.payload, booking: outbox.booking, currentBooking: bookings })
+    .select({
+      xactId: outbox.xactId,
+      id: outbox.id,
+      payload: outbox.payload,
+      booking: outbox.booking,
+      currentBooking: bookings,
+      horizon: sql<string>`pg_snapshot_xmin(pg_current_snapshot())::text`,
+    })
     .from(outbox)
     .leftJoin(bookings, eq(bookings.id, outbox.bookingId))
-    .where(
-      and(
-        scope,
-        opts.after ? sql`(${outbox.xactId}, ${outbox.id}) > (${opts.after.xactId}::xid8, ${opts.after.id}::bigint)` : undefined,
-        sql`${outbox.xactId} < pg_snapshot_xmin(pg_current_snapshot())`,
-      ),
-    )
+    .where(and(scope, opts.after ? sql`(${outbox.xactId}, ${outbox.id}) > (${opts.after.xactId}::xid8, ${opts.after.id}::bigint)` : undefined))
     .orderBy(asc(outbox.xactId), asc(outbox.id))
     .limit(opts.limit);
-  return rows.map((r) => ({ position: { xactId: r.xactId, id: r.id }, payload: r.payload, booking: r.booking, currentBooking: r.currentBooking }));
+  const below = rows.filter((r) => BigInt(r.xactId) < BigInt(r.horizon));
+  return {
+    rows: below.map((r) => ({ position: { xactId: r.xactId, id: r.id }, payload: r.payload, booking: r.booking, currentBooking: r.currentBooking })),
+    heldBack: below.length < rows.length,
+  };
 }
 
 /**
