@@ -1,4 +1,6 @@
 import type { Client } from "graphql-ws";
+import Redis from "ioredis";
+import { channelName } from "../../src/events/pubsub";
 import {
   AcceptBookingDocument,
   BookingEventStreamDocument,
@@ -193,6 +195,22 @@ describe("bookingEventStream across two instances and a disconnect", () => {
     // Every cursor resumes right after its own event.
     const page = await executeOk(a!.url, BookingEventsDocument, { providerId: who.providerId, after: edgesOf(resumed)[19]!.cursor }, who.owner.token);
     expect(page.bookingEvents.edges.map((e) => [e.node.eventType, e.node.booking.id])).toEqual(later);
+
+    // A stopped stream lets go of its Redis subscription (the disconnected one already has).
     resumed.stop();
+    const redis = new Redis(REDIS_URL, { lazyConnect: true, disableClientInfo: true, maxRetriesPerRequest: 1 });
+    await redis.connect();
+    try {
+      const channel = channelName("PROVIDER_BOOKING_EVENTS", who.providerId);
+      const deadline = Date.now() + 10_000;
+      let subscribers = -1;
+      while (subscribers !== 0 && Date.now() < deadline) {
+        subscribers = Number(((await redis.pubsub("NUMSUB", channel)) as [string, number | string])[1]);
+        if (subscribers !== 0) await settle(50);
+      }
+      expect(subscribers).toBe(0);
+    } finally {
+      await redis.quit();
+    }
   }, 120_000);
 });
