@@ -71,17 +71,22 @@ export async function listLoggedEvents(
 }
 
 /**
- * The one rule for "this event has been delivered everywhere, and before `before`": published to
- * every SQS queue it routes to (the relay sets `published_at` only then) before that instant.
+ * THE pruning predicate: the one rule for "this event has been delivered everywhere, and before
+ * `before`". Today: published to every SQS queue it routes to (the relay sets `published_at`
+ * only once all of them accepted it) before that instant.
+ *
+ * @param _db - for sinks whose condition is a subquery (`notExists(db.select(...))`); unused until
+ *   the first such sink (webhooks, below) is added
  */
-function deliveredEverywhereBefore(before: Date): SQL {
+export function deliveredEverywhereBefore(_db: DbOrTx, before: Date): SQL {
   return and(
     isNotNull(outbox.publishedAt),
     lt(outbox.publishedAt, before),
-    // ─── WEBHOOKS: add here "and no webhook delivery of this event is still PENDING", e.g.
-    // notExists(db.select(...).from(webhookDeliveries).where(and(eq(webhookDeliveries.eventId,
-    // outbox.eventId), eq(webhookDeliveries.status, "PENDING")))). Every other sink that must
-    // see an event before it may be pruned adds its condition here too. ───
+    // ─── WEBHOOKS: add here "no webhook delivery of this event is still PENDING", e.g.
+    //   notExists(_db.select({ one: sql`1` }).from(webhookDeliveries).where(and(
+    //     eq(webhookDeliveries.eventId, outbox.eventId), eq(webhookDeliveries.status, "PENDING"))))
+    // (then rename `_db` to `db`). Every other sink that must see an event before it may be
+    // pruned adds its condition here too; nothing else decides what is prunable. ───
   )!;
 }
 
@@ -96,7 +101,7 @@ export async function pruneDeliveredEvents(db: DbOrTx, opts: { deliveredBefore: 
   const doomed = db
     .select({ id: outbox.id })
     .from(outbox)
-    .where(deliveredEverywhereBefore(opts.deliveredBefore))
+    .where(deliveredEverywhereBefore(db, opts.deliveredBefore))
     .orderBy(asc(outbox.publishedAt))
     .limit(opts.limit)
     .for("update", { skipLocked: true });
