@@ -72,6 +72,20 @@ class RecentIds {
   }
 }
 
+/** Whichever comes first: the next wake-up (if any), `delayMs` passing, or the stream stopping. */
+async function firstOf<T>(wakeup: Promise<T> | undefined, delayMs: number, stopping: Promise<void>): Promise<T | "timeout" | "stop"> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      wakeup ?? new Promise<never>(() => undefined),
+      new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), delayMs))),
+      stopping.then(() => "stop" as const),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Every committed event of `scope` after `after`, then every later one as it commits, each once,
  * in log order, until the consumer stops. Events are only ever read from the log: a live pub/sub
@@ -123,13 +137,7 @@ export function followEventLog(db: Db, pubSub: LivePubSub | undefined, scope: Ev
         for (const [id, deadline] of awaited) if (deadline < now) awaited.delete(id);
         const waiting = awaited.size > 0 || heldBack;
         const delay = waiting ? retryMs : idlePollMs;
-        let timer: NodeJS.Timeout | undefined;
-        const woke = await Promise.race([
-          nextWakeup ?? new Promise<never>(() => undefined),
-          new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), delay))),
-          stopping.then(() => "stop" as const),
-        ]);
-        clearTimeout(timer);
+        const woke = await firstOf(nextWakeup, delay, stopping);
         if (woke === "stop") break;
         if (woke === "timeout") {
           retryMs = waiting ? Math.min(retryMs * 2, retryMaxMs) : retryBaseMs;
