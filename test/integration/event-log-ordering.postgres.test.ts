@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import postgres from "postgres";
 import { openDatabase, type Database } from "../../src/db/client";
 import { followEventLog, readEventLog, type EventLogEdge } from "../../src/events/event-log";
+import type { BookingEventEnvelope } from "../../src/events/envelope";
+import { createInMemoryPubSub } from "../../src/events/pubsub";
 import { createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
 
 // Outbox ids are taken at insert, not at commit. PGlite runs one statement at a time and cannot
@@ -233,3 +235,35 @@ test_(
   },
   120_000,
 );
+
+test_("live phase: a wake-up for B's event while older A still runs delivers nothing; once A commits (without a wake-up of its own), A then B", async () => {
+  const providerId = randomUUID();
+  const pubSub = createInMemoryPubSub();
+  // No idle polling within the test's time: only wake-ups and their retries drive the stream.
+  const stream = followEventLog(app!.db, pubSub, { providerId }, undefined, { idlePollMs: 120_000, retryBaseMs: 10, retryMaxMs: 50 });
+  const received: EventLogEdge[] = [];
+  const following = (async () => {
+    for await (const edge of stream) received.push(edge);
+  })();
+  const { a, b, release } = await twoTransactions();
+  try {
+    await new Promise((r) => setTimeout(r, 100)); // the stream has subscribed and found nothing
+    const fromA = await insertEvent(a, providerId);
+    const fromB = await insertEvent(b, providerId);
+    await b`commit`;
+    const wake = (eventId: string) =>
+      pubSub.publishTopic("PROVIDER_BOOKING_EVENTS", providerId, { event: { eventId, providerId } as BookingEventEnvelope, booking: {} as never });
+    await wake(fromB.eventId);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(received).toEqual([]);
+
+    await a`commit`;
+    const deadline = Date.now() + 30_000;
+    while (received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(received.map((e) => e.message.event.eventId)).toEqual([fromA.eventId, fromB.eventId]);
+  } finally {
+    release();
+    await stream.return?.();
+    await following;
+  }
+});
