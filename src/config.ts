@@ -94,6 +94,7 @@ const envSchema = z
           return z.NEVER;
         }
       }),
+    EVENT_RETENTION_DAYS: z.coerce.number().int().positive().max(3650).default(30),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
   });
 
@@ -201,6 +202,8 @@ export interface Config {
   reminderOffsetsMinutes: number[];
   /** How long a PENDING booking holds its slot, in minutes. */
   bookingHoldMinutes: number;
+  /** How long an event stays in the event log after it was delivered everywhere, in days (1..3650). */
+  eventRetentionDays: number;
   logLevel: string;
 }
 
@@ -266,6 +269,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
     outboxRelayPollMs: e.OUTBOX_RELAY_POLL_MS,
     consumerStateDir: e.CONSUMER_STATE_DIR,
     bookingHoldMinutes: e.BOOKING_HOLD_MINUTES,
+    eventRetentionDays: e.EVENT_RETENTION_DAYS,
     queryLimits: {
       maxDepth: e.MAX_QUERY_DEPTH,
       maxCost: e.MAX_QUERY_COST,

@@ -92,7 +92,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const live = new LivePublisher(pubSub, log, metrics.livePublisherHooks());
     let relay: RelayHandle | undefined;
     const loginThrottle = new LoginThrottle(config.loginRateLimit, redisClient);
-    const services = createServices({ db: database.db, clock, config, tokens, live, loginThrottle, relayStatus: () => relay?.relay.status() });
+    const services = createServices({ db: database.db, clock, config, tokens, live, loginThrottle, relayStatus: () => relay?.relay.status(), pubSub });
     if (config.admin) {
       await services.auth.ensureAdmin(config.admin.email, config.admin.password);
       log.info({ email: config.admin.email }, "admin account ensured");

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import {
   bigserial,
+  customType,
   boolean,
   index,
   integer,
@@ -24,6 +25,12 @@ export const roleEnum = pgEnum("role", ["CUSTOMER", "PROVIDER", "ADMIN"]);
 export const slotStatusEnum = pgEnum("slot_status", ["AVAILABLE", "HELD", "BOOKED", "BLOCKED"]);
 export const slotSourceEnum = pgEnum("slot_source", ["MANUAL", "SCHEDULE"]);
 export const bookingStatusEnum = pgEnum("booking_status", ["PENDING", "CONFIRMED", "REJECTED", "CANCELLED", "EXPIRED"]);
+
+/**
+ * PostgreSQL `xid8` (a 64-bit transaction id that never wraps), carried as its decimal text:
+ * beyond 2^53 a JS number would lose digits.
+ */
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => "xid8" });
 
 // Millisecond precision matches JS Date exactly, so keyset cursors round-trip without loss.
 const tz = (name: string) => timestamp(name, { withTimezone: true, mode: "date", precision: 3 });
@@ -197,6 +204,16 @@ export const outbox = pgTable(
     deliveredQueues: text("delivered_queues").array().notNull().default(sql`'{}'::text[]`),
     attempts: integer("attempts").notNull().default(0),
     lastError: text("last_error"),
+    /**
+     * The event log's order key, with `id`: the inserting transaction's id, raised by a trigger
+     * (drizzle/0011) to at least that of the booking's previous event. Readers hand out only rows
+     * below their snapshot's xmin, ordered by (xactId, id); see `listLoggedEvents`.
+     */
+    xactId: xid8("xact_id").notNull().default(sql`pg_current_xact_id()`),
+    /** The payload's provider id (generated), for reading a provider's events. */
+    providerId: uuid("provider_id").generatedAlwaysAs(sql`(("payload" ->> 'providerId'))::uuid`),
+    /** The booking right after the event (`BookingSnapshot`), when the writer supplied it. */
+    booking: jsonb("booking"),
   },
   (t) => [
     index("outbox_unpublished_idx")
@@ -206,6 +223,12 @@ export const outbox = pgTable(
     index("outbox_booking_unpublished_idx")
       .on(t.bookingId, t.id)
       .where(sql`${t.publishedAt} is null`),
+    index("outbox_booking_log_idx").on(t.bookingId, t.xactId, t.id),
+    index("outbox_provider_log_idx").on(t.providerId, t.xactId, t.id),
+    // The retention worker finds published events by age.
+    index("outbox_published_idx")
+      .on(t.publishedAt)
+      .where(sql`${t.publishedAt} is not null`),
   ],
 );
 

@@ -51,10 +51,8 @@ export async function recordBookingChanges(
     const event = buildEnvelope(c.eventType, { booking: snapshot, slot }, { at, previousStatus: c.from, actorId: c.actorId, reason: c.reason, extra: c.extra });
     return { event, booking: toBookingSnapshot(snapshot) };
   });
-  const events = buildOutboxInsert(
-    tx,
-    messages.map((m) => m.event),
-  );
+  // With its booking snapshot, so the event log serves the booking as it was after the event.
+  const events = buildOutboxInsert(tx, messages);
   // History and outbox rows in one round trip: they are independent rows of different tables,
   // and round trips to PostgreSQL led the booking path's CPU profile (docs/benchmarks.md).
   await executeTogether(tx, [history, events].filter((s) => s !== undefined));

@@ -1,7 +1,9 @@
 import type { Config } from "../config";
 import type { Db } from "../db/client";
 import type { Clock } from "../domain/clock";
+import type { FollowOptions } from "../events/event-log";
 import type { LivePublisher } from "../events/live-publisher";
+import type { LivePubSub } from "../events/pubsub";
 import type { RelayRuntimeStatus } from "../events/outbox-relay";
 import { AuthService } from "./auth.service";
 import { BookingCreateService } from "./booking-create.service";
@@ -10,6 +12,7 @@ import { BookingRescheduleService } from "./booking-reschedule.service";
 import { BookingQueryService } from "./booking-query.service";
 import { BookingTransitionService } from "./booking-transition.service";
 import { createLoaders, type Loaders } from "./data-loaders";
+import { EventLogService } from "./event-log.service";
 import type { LoginThrottle } from "./login-throttle";
 import { OutboxStatusService } from "./outbox-status.service";
 import { ProviderService } from "./provider.service";
@@ -34,6 +37,7 @@ export interface Services {
   bookingExpiry: BookingExpiryService;
   reminders: ReminderService;
   slotBlock: SlotBlockService;
+  eventLog: EventLogService;
   /** A fresh set of DataLoaders; call once per request or subscription event. */
   createLoaders(): Loaders;
 }
@@ -41,28 +45,37 @@ export interface Services {
 export interface ServiceDeps {
   db: Db;
   clock: Clock;
-  config: Pick<Config, "bookingHoldMinutes" | "refreshTokenTtlDays" | "reminderOffsetsMinutes">;
+  config: Pick<Config, "bookingHoldMinutes" | "refreshTokenTtlDays" | "reminderOffsetsMinutes"> & Partial<Pick<Config, "eventRetentionDays">>;
   tokens: TokenService;
   live: LivePublisher;
   /** Failed-login throttle; none means unthrottled (tests of other things). */
   loginThrottle?: LoginThrottle;
   /** This instance's relay state, when it runs one. */
   relayStatus?: () => RelayRuntimeStatus | undefined;
+  /** Wakes event-log streams when an event commits (on any instance, with Redis); none: they poll. */
+  pubSub?: LivePubSub;
+  /** Timings of event-log streams (tests shorten them). */
+  eventStream?: FollowOptions;
 }
 
+/** `EVENT_RETENTION_DAYS`' default (DESIGN.md "Environment"). */
+const DEFAULT_EVENT_RETENTION_DAYS = 30;
+
 export function createServices(d: ServiceDeps): Services {
+  const bookingQuery = new BookingQueryService(d.db);
   return {
     auth: new AuthService(d.db, d.tokens, d.clock, d.config.refreshTokenTtlDays, d.loginThrottle),
     providers: new ProviderService(d.db, d.clock, d.live),
     bookingCreate: new BookingCreateService(d.db, d.clock, d.live, d.config.bookingHoldMinutes),
     bookingTransition: new BookingTransitionService(d.db, d.clock, d.live),
-    bookingQuery: new BookingQueryService(d.db),
+    bookingQuery,
     outboxStatus: new OutboxStatusService(d.db, d.clock, d.relayStatus ?? (() => undefined)),
     schedules: new ScheduleService(d.db, d.clock, d.live),
     bookingReschedule: new BookingRescheduleService(d.db, d.clock, d.live, d.config.bookingHoldMinutes),
     bookingExpiry: new BookingExpiryService(d.db, d.clock, d.live),
     reminders: new ReminderService(d.db, d.clock, d.live, d.config.reminderOffsetsMinutes),
     slotBlock: new SlotBlockService(d.db, d.clock, d.live),
+    eventLog: new EventLogService(d.db, d.clock, bookingQuery, d.pubSub, d.config.eventRetentionDays ?? DEFAULT_EVENT_RETENTION_DAYS, d.eventStream),
     createLoaders: () => createLoaders(d.db),
   };
 }

@@ -5,10 +5,13 @@ import { IntervalWorker } from "./interval-worker";
 
 /** How often the schedule horizon is checked; extension itself happens about once a day per schedule. */
 const HORIZON_CHECK_MS = 60 * 60_000;
+/** How often events past their retention are pruned from the event log. */
+const EVENT_RETENTION_CHECK_MS = 15 * 60_000;
 
 /**
- * Starts the background workers: hold expiry and reminders every `WORKER_INTERVAL_MS`, and
- * schedule-horizon extension hourly (each schedule is extended once a day). Every worker is
+ * Starts the background workers: hold expiry and reminders every `WORKER_INTERVAL_MS`,
+ * schedule-horizon extension hourly (each schedule is extended once a day), and event-log
+ * retention (`EVENT_RETENTION_DAYS`) every 15 minutes. Every worker is
  * safe to run in several instances at once (row locks with SKIP LOCKED, unique keys).
  *
  * @returns the workers; stop them with `stopWorkers`
@@ -18,6 +21,7 @@ export function startWorkers(services: Services, config: Pick<Config, "workerInt
     new IntervalWorker("hold-expiry", config.workerIntervalMs, () => services.bookingExpiry.expireLapsedHolds(), log),
     new IntervalWorker("reminders", config.workerIntervalMs, () => services.reminders.sendDueReminders(), log),
     new IntervalWorker("schedule-horizon", HORIZON_CHECK_MS, () => services.schedules.extendHorizons(), log),
+    new IntervalWorker("event-retention", EVENT_RETENTION_CHECK_MS, () => services.eventLog.pruneExpiredEvents(), log),
   ];
   for (const w of workers) w.start();
   return workers;

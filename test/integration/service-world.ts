@@ -100,6 +100,7 @@ export function makeWorld(db: Db, start = new Date("2031-03-10T08:00:00.000Z")):
     config: { bookingHoldMinutes: HOLD_MINUTES, refreshTokenTtlDays: 30, reminderOffsetsMinutes: [1440, 60] },
     tokens: new TokenService(SECRET, 900),
     live,
+    pubSub,
   });
   return { db, clock, pubSub, live, services };
 }
