@@ -17,6 +17,7 @@ import { ReminderService } from "./reminder.service";
 import { ScheduleService } from "./schedule.service";
 import { SlotBlockService } from "./slot-block.service";
 import type { TokenService } from "./token.service";
+import { DEVELOPMENT_WEBHOOK_POLICY, WebhookService } from "./webhook.service";
 
 export type { Viewer } from "./token.service";
 export type { Loaders } from "./data-loaders";
@@ -34,6 +35,7 @@ export interface Services {
   bookingExpiry: BookingExpiryService;
   reminders: ReminderService;
   slotBlock: SlotBlockService;
+  webhooks: WebhookService;
   /** A fresh set of DataLoaders; call once per request or subscription event. */
   createLoaders(): Loaders;
 }
@@ -41,7 +43,7 @@ export interface Services {
 export interface ServiceDeps {
   db: Db;
   clock: Clock;
-  config: Pick<Config, "bookingHoldMinutes" | "refreshTokenTtlDays" | "reminderOffsetsMinutes">;
+  config: Pick<Config, "bookingHoldMinutes" | "refreshTokenTtlDays" | "reminderOffsetsMinutes"> & Partial<Pick<Config, "webhooks">>;
   tokens: TokenService;
   live: LivePublisher;
   /** Failed-login throttle; none means unthrottled (tests of other things). */
@@ -63,6 +65,7 @@ export function createServices(d: ServiceDeps): Services {
     bookingExpiry: new BookingExpiryService(d.db, d.clock, d.live),
     reminders: new ReminderService(d.db, d.clock, d.live, d.config.reminderOffsetsMinutes),
     slotBlock: new SlotBlockService(d.db, d.clock, d.live),
+    webhooks: new WebhookService(d.db, d.clock, d.config.webhooks ?? DEVELOPMENT_WEBHOOK_POLICY),
     createLoaders: () => createLoaders(d.db),
   };
 }
