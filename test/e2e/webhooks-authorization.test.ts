@@ -152,6 +152,14 @@ describe("bad input gets BAD_USER_INPUT (or NOT_FOUND) and writes nothing", () =
     expect(errorCode(await execute(server.url, WebhookDeliveriesDocument, { first: 0 }, owner.token))).toBe("BAD_USER_INPUT");
   });
 
+  test("redelivering to a disabled endpoint is a CONFLICT and makes no delivery", async () => {
+    const id = await ownersEndpoint();
+    await executeOk(server.url, UpdateWebhookEndpointDocument, { id, input: { url: URL_OK, enabled: false } }, owner.token);
+    const r = await execute(server.url, RedeliverWebhookDocument, { endpointId: id, eventId }, owner.token);
+    expect(r.errors?.[0]?.extensions).toMatchObject({ code: "CONFLICT", reason: "WEBHOOK_ENDPOINT_DISABLED" });
+    expect(await server.database.db.$count(webhookDeliveries, eq(webhookDeliveries.endpointId, id))).toBe(0);
+  });
+
   test("another provider's event cannot be redelivered to an endpoint scoped elsewhere", async () => {
     const other = await registerUser(server.url, "PROVIDER");
     const { endpoint } = (await executeOk(server.url, CreateWebhookEndpointDocument, { input: { url: URL_OK } }, other.token)).createWebhookEndpoint;

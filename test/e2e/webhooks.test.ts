@@ -282,3 +282,19 @@ test("an endpoint failing without a success for WEBHOOK_DISABLE_AFTER is disable
     await short.close();
   }
 });
+
+test("redirects are not followed: a 3xx is a failed attempt and the target is never contacted", async () => {
+  const w = await providerWorld();
+  const target = await receiver();
+  const r = await receiver((_req, i) => (i === 0 ? { status: 307, headers: { location: target.url } } : { status: 200 }));
+  const { endpoint } = await createEndpoint(w.owner.token, r.url, { eventTypes: ["BOOKING_CREATED"] });
+  await book(server.url, w.customer, w.slotIds[0]!);
+  await waitFor("a failed attempt", async () => (await deliveriesOf(w.owner.token, endpoint.id))[0]!.attempts >= 1);
+  const [failed] = await deliveriesOf(w.owner.token, endpoint.id);
+  expect(failed!.lastResponseStatus).toBe(307);
+  expect(failed!.lastError).toContain(`redirect to ${target.url} not followed`);
+  await waitFor("retried after the 307", () => r.received.length >= 2);
+  await waitFor("succeeded", async () => (await deliveriesOf(w.owner.token, endpoint.id))[0]!.status === "SUCCEEDED");
+  expect((await deliveriesOf(w.owner.token, endpoint.id))[0]).toMatchObject({ attempts: 2 });
+  expect(target.received).toHaveLength(0);
+});

@@ -15,7 +15,7 @@ export interface ReceivedWebhook {
  * What the receiver does with a request: answer with a status (and body), or hang (never answer;
  * the socket stays open until the receiver closes).
  */
-export type ReceiverBehaviour = { status: number; body?: string } | "hang";
+export type ReceiverBehaviour = { status: number; body?: string; headers?: Record<string, string> } | "hang";
 
 /**
  * A real HTTP webhook receiver on 127.0.0.1 (port 0, or a given one). `respond` decides per
@@ -78,7 +78,7 @@ export class WebhookReceiver {
       const index = this.received.push(received) - 1;
       const behaviour = this.respond(received, index);
       if (behaviour === "hang") return;
-      res.writeHead(behaviour.status, { "content-type": "text/plain" });
+      res.writeHead(behaviour.status, { "content-type": "text/plain", ...behaviour.headers });
       res.end(behaviour.body ?? "");
     });
   }
