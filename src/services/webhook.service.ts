@@ -140,8 +140,11 @@ export class WebhookService {
     if (!isId(eventId)) throw new NotFoundError("Event", eventId);
     const event = await findOutboxEventByEventId(this.db, eventId.toLowerCase());
     if (!event) throw new NotFoundError("Event", eventId);
-    const providerId = (event.payload as { providerId: string }).providerId;
-    const [owner, provider] = await Promise.all([findUserById(this.db, endpoint.ownerId), findProviderById(this.db, providerId)]);
+    const providerId = String((event.payload as { providerId?: unknown }).providerId ?? "");
+    const [owner, provider] = await Promise.all([
+      findUserById(this.db, endpoint.ownerId),
+      isId(providerId) ? findProviderById(this.db, providerId) : Promise.resolve(undefined),
+    ]);
     const inScope = endpointReceives(
       { eventTypes: [], providerId: endpoint.providerId, ownerId: endpoint.ownerId, ownerIsAdmin: owner?.role === "ADMIN" },
       { eventType: event.eventType, providerId, providerOwnerId: provider?.ownerId },

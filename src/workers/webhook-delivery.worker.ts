@@ -15,6 +15,7 @@ import {
 } from "../db/repositories/webhook-deliveries.repository";
 import { disableWebhookEndpoint, listEnabledEndpointScopes, recordEndpointFailure, recordEndpointSuccess } from "../db/repositories/webhook-endpoints.repository";
 import type { Clock } from "../domain/clock";
+import { isId } from "../domain/ids";
 import { openWebhookSecret } from "../domain/webhook-secret";
 import { endpointReceives, retryDelayMs } from "../domain/webhooks";
 import { sendWebhook, type WebhookAttemptResult } from "../events/webhook-sender";
@@ -105,10 +106,12 @@ export class WebhookDeliveryWorker {
       const endpoints = await listEnabledEndpointScopes(tx);
       const rows: NewWebhookDelivery[] = [];
       if (endpoints.length > 0) {
-        const providerIds = [...new Set(events.map((e) => (e.payload as { providerId: string }).providerId))];
+        // Event types added later might not name a provider: those reach admin-wide endpoints only.
+        const providerOf = (e: (typeof events)[number]) => String((e.payload as { providerId?: unknown }).providerId ?? "");
+        const providerIds = [...new Set(events.map(providerOf))].filter(isId);
         const owners = new Map((await findProvidersByIds(tx, providerIds)).map((p) => [p.id, p.ownerId]));
         for (const e of events) {
-          const providerId = (e.payload as { providerId: string }).providerId;
+          const providerId = providerOf(e);
           const event = { eventType: e.eventType, providerId, providerOwnerId: owners.get(providerId) };
           for (const ep of endpoints) {
             if (endpointReceives(ep, event)) rows.push({ endpointId: ep.id, outboxId: e.id, eventId: e.eventId, eventType: e.eventType, bookingId: e.bookingId });
