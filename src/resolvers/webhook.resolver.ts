@@ -26,6 +26,11 @@ export class WebhookResolver {
     return (await ctx.services.webhooks.listEndpoints(ctx.viewer)).map(toEndpoint);
   }
 
+  @Query(() => WebhookEndpoint, { description: "One endpoint the caller manages (an admin: any); NOT_FOUND otherwise." })
+  async webhookEndpoint(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<WebhookEndpoint> {
+    return toEndpoint(await ctx.services.webhooks.getEndpoint(ctx.viewer, id));
+  }
+
   @Mutation(() => WebhookEndpointSecret, { description: "A PROVIDER (for providers it owns) or an ADMIN." })
   async createWebhookEndpoint(
     @Arg("input", () => CreateWebhookEndpointInput) input: CreateWebhookEndpointInput,

@@ -69,6 +69,11 @@ export class WebhookService {
     return (await listWebhookEndpointsManagedBy(this.db, { userId: v.userId, all: v.role === "ADMIN" })).map(toView);
   }
 
+  /** One endpoint the caller manages. @throws UnauthenticatedError, ForbiddenError (customer), NotFoundError */
+  async getEndpoint(viewer: Viewer | null, id: string): Promise<WebhookEndpointView> {
+    return toView(await this.managedEndpoint(viewer, id));
+  }
+
   /**
    * Creates an endpoint with a fresh secret, returned only here.
    * @throws BadInputError for a URL that is not http(s), not https in production, or whose host is

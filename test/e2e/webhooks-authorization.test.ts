@@ -71,6 +71,13 @@ describe.each(ROLES)("as %s", (role) => {
     expect(ids.includes(id)).toBe(role !== "otherProvider");
   });
 
+  test("webhookEndpoint (one endpoint with its deliveries)", async () => {
+    const id = await ownersEndpoint();
+    const r = await execute(server.url, WebhookDeliveriesDocument, { id, first: 10 }, tokens[role]);
+    expect(errorCode(r) ?? "ok").toBe(managers[role]);
+    if (managers[role] === "ok") expect(r.data!.webhookEndpoint.id).toBe(id);
+  });
+
   test("createWebhookEndpoint for the owner's provider", async () => {
     const before = await server.database.db.$count(webhookEndpoints);
     const r = await execute(server.url, CreateWebhookEndpointDocument, { input: { url: URL_OK, providerId } }, tokens[role]);
@@ -148,8 +155,8 @@ describe("bad input gets BAD_USER_INPUT (or NOT_FOUND) and writes nothing", () =
     expect(errorCode(await execute(server.url, DeleteWebhookEndpointDocument, { id: "x" }, owner.token))).toBe("NOT_FOUND");
     expect(errorCode(await execute(server.url, RedeliverWebhookDocument, { endpointId: id, eventId: "x" }, owner.token))).toBe("NOT_FOUND");
     expect(errorCode(await execute(server.url, RedeliverWebhookDocument, { endpointId: id, eventId: "00000000-0000-4000-8000-000000000000" }, owner.token))).toBe("NOT_FOUND");
-    expect(errorCode(await execute(server.url, WebhookDeliveriesDocument, { first: 5, after: "garbage" }, owner.token))).toBe("BAD_USER_INPUT");
-    expect(errorCode(await execute(server.url, WebhookDeliveriesDocument, { first: 0 }, owner.token))).toBe("BAD_USER_INPUT");
+    expect(errorCode(await execute(server.url, WebhookDeliveriesDocument, { id, first: 5, after: "garbage" }, owner.token))).toBe("BAD_USER_INPUT");
+    expect(errorCode(await execute(server.url, WebhookDeliveriesDocument, { id, first: 0 }, owner.token))).toBe("BAD_USER_INPUT");
   });
 
   test("redelivering to a disabled endpoint is a CONFLICT and makes no delivery", async () => {

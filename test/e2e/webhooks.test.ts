@@ -65,8 +65,8 @@ async function createEndpoint(token: string, url: string, opts: { providerId?: s
 }
 
 async function deliveriesOf(token: string, endpointId: string) {
-  const data = await executeOk(server.url, WebhookDeliveriesDocument, { first: 20 }, token);
-  return data.webhookEndpoints.find((e) => e.id === endpointId)!.deliveries.edges.map((e) => e.node);
+  const data = await executeOk(server.url, WebhookDeliveriesDocument, { id: endpointId, first: 100 }, token);
+  return data.webhookEndpoint.deliveries.edges.map((e) => e.node);
 }
 
 /** Books a slot, accepts it and cancels it: three events of one booking, in that commit order. */
@@ -239,10 +239,10 @@ test("redeliver sends one event again as a new delivery; disabling gives up pend
   await waitFor("redelivered", () => r.received.length >= 4);
   expect(r.received[3]!.headers["webhook-id"]).toBe(createdEvent.eventId);
 
-  const page1 = (await executeOk(server.url, WebhookDeliveriesDocument, { first: 2 }, w.owner.token)).webhookEndpoints[0]!.deliveries;
+  const page1 = (await executeOk(server.url, WebhookDeliveriesDocument, { id: endpoint.id, first: 2 }, w.owner.token)).webhookEndpoint.deliveries;
   expect(page1.pageInfo.hasNextPage).toBe(true);
   expect(page1.edges.map((e) => e.node.id)).toEqual([again.id, page1.edges[1]!.node.id]);
-  const page2 = (await executeOk(server.url, WebhookDeliveriesDocument, { first: 2, after: page1.pageInfo.endCursor }, w.owner.token)).webhookEndpoints[0]!.deliveries;
+  const page2 = (await executeOk(server.url, WebhookDeliveriesDocument, { id: endpoint.id, first: 2, after: page1.pageInfo.endCursor }, w.owner.token)).webhookEndpoint.deliveries;
   expect(page2.pageInfo.hasNextPage).toBe(false);
   expect(page2.edges.map((e) => e.node.eventType)).toEqual(["BOOKING_CONFIRMED", "BOOKING_CREATED"]);
   expect(Number(page2.edges[0]!.node.id)).toBeLessThan(Number(page1.edges[1]!.node.id));
