@@ -138,6 +138,38 @@ describe("bad input gets BAD_USER_INPUT (or NOT_FOUND) and writes nothing", () =
     expect(await server.database.db.$count(webhookEndpoints)).toBe(before);
   });
 
+  test.each([
+    "http://127.0.0.1/a\u0000b",
+    "http://a\u0000b.example/",
+    "http://127.0.0.1/\ud800",
+    "http://💥.invalid/",
+    "http://[fe80::1%25eth0]/",
+    "http://0x7f.1/",
+    "http://2130706433/",
+    "http://[::]/",
+    "http://0/",
+    "javascript:alert(1)",
+    "",
+    " ",
+  ])("hostile url %j: never an internal error; refused ones write nothing", async (url) => {
+    const before = await server.database.db.$count(webhookEndpoints);
+    const r = await execute(server.url, CreateWebhookEndpointDocument, { input: { url } }, owner.token);
+    if (r.errors) {
+      expect(r.errors.map((e) => e.extensions?.code)).toEqual(["BAD_USER_INPUT"]);
+      expect(await server.database.db.$count(webhookEndpoints)).toBe(before);
+    } else {
+      // Only loopback forms can pass outside production, normalised by the WHATWG URL parser.
+      expect(r.data!.createWebhookEndpoint.endpoint.url).toMatch(/^http:\/\/127\.0\.0\.1\//);
+    }
+  });
+
+  test("a 30 000-character url is refused and writes nothing", async () => {
+    const before = await server.database.db.$count(webhookEndpoints);
+    const r = await execute(server.url, CreateWebhookEndpointDocument, { input: { url: "h".repeat(30_000) } }, owner.token);
+    expect(errorCode(r)).toBe("BAD_USER_INPUT");
+    expect(await server.database.db.$count(webhookEndpoints)).toBe(before);
+  });
+
   test("an unknown event type is refused by the schema", async () => {
     const r = await execute(server.url, CreateWebhookEndpointDocument, { input: { url: URL_OK, eventTypes: ["NOPE" as never] } }, owner.token);
     expect(errorCode(r)).toBe("BAD_USER_INPUT");
