@@ -37,6 +37,16 @@ const postgresUrl = urlOf(["postgres:", "postgresql:"], "postgres://user[:passwo
 const redisUrl = urlOf(["redis:", "rediss:"], "redis://[user:password@]host[:port][/db] (or rediss://)");
 const httpUrl = urlOf(["http:", "https:"], "an http:// or https:// URL");
 
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `"5s"`, `"30m"`, `"2h"`, `"5d"`, `"250ms"` to milliseconds; undefined when malformed or not positive. */
+function parseDurationMs(v: string): number | undefined {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(v);
+  if (!m) return undefined;
+  const ms = Number(m[1]) * DURATION_UNITS_MS[m[2]!]!;
+  return ms > 0 ? ms : undefined;
+}
+
 const envSchema = z
   .object({
     NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
@@ -95,6 +105,33 @@ const envSchema = z
         }
       }),
     EVENT_RETENTION_DAYS: z.coerce.number().int().positive().max(3650).default(30),
+    WEBHOOK_DELIVERY: z.enum(["on", "off"]).default("on"),
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.enum(["true", "false"]).optional(),
+    WEBHOOK_RETRY_SCHEDULE: z
+      .string()
+      .default("5s,5m,30m,2h,5h,10h,10h")
+      .transform((v, ctx) => {
+        const parts = v.split(",").map((p) => p.trim()).filter(Boolean).map(parseDurationMs);
+        if (parts.length === 0 || parts.some((n) => n === undefined)) {
+          ctx.addIssue({ code: "custom", message: "must be a comma-separated list of durations such as 5s,5m,2h (units ms, s, m, h, d)" });
+          return z.NEVER;
+        }
+        return parts as number[];
+      }),
+    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(1).max(120_000).default(10_000),
+    WEBHOOK_DISABLE_AFTER: z
+      .string()
+      .default("5d")
+      .transform((v, ctx) => {
+        const ms = parseDurationMs(v.trim());
+        if (ms === undefined) {
+          ctx.addIssue({ code: "custom", message: "must be a duration such as 5d or 12h (units ms, s, m, h, d)" });
+          return z.NEVER;
+        }
+        return ms;
+      }),
+    WEBHOOK_POLL_MS: z.coerce.number().int().min(10).default(1_000),
+    WEBHOOK_SECRET_KEY: optionalString,
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
   });
 
@@ -146,6 +183,7 @@ function crossVariableIssues(env: Record<string, string | undefined>, opts: Load
   }
   // RFC 7518 §3.2: an HS256 key must be at least 256 bits.
   if (set("JWT_SECRET") && env.JWT_SECRET!.trim().length < 32) issues.push("JWT_SECRET: must be at least 32 characters (RFC 7518 §3.2)");
+  if (set("WEBHOOK_SECRET_KEY") && env.WEBHOOK_SECRET_KEY!.trim().length < 32) issues.push("WEBHOOK_SECRET_KEY: must be at least 32 characters");
   if (set("ADMIN_EMAIL") !== set("ADMIN_PASSWORD")) issues.push("ADMIN_PASSWORD: ADMIN_EMAIL and ADMIN_PASSWORD must be set together");
   return issues;
 }
@@ -204,7 +242,31 @@ export interface Config {
   bookingHoldMinutes: number;
   /** How long an event stays in the event log after it was delivered everywhere, in days (1..3650). */
   eventRetentionDays: number;
+  /** Signed webhooks (issue 14). */
+  webhooks: WebhookConfig;
   logLevel: string;
+}
+
+/** Signed-webhook settings. Durations in ms. */
+export interface WebhookConfig {
+  /** Whether this process runs the webhook delivery worker (`WEBHOOK_DELIVERY`). */
+  delivery: boolean;
+  /** Endpoint URLs must be https (production). */
+  requireHttps: boolean;
+  /** Loopback receivers are allowed (outside production, or with `WEBHOOK_ALLOW_PRIVATE_NETWORKS=true`). */
+  allowLoopback: boolean;
+  /** Private, link-local, cloud-metadata and other non-public addresses are allowed (`WEBHOOK_ALLOW_PRIVATE_NETWORKS=true`). */
+  allowPrivateNetworks: boolean;
+  /** Waits before each retry, in ms (`WEBHOOK_RETRY_SCHEDULE`); a delivery gets `1 + length` attempts. */
+  retryScheduleMs: number[];
+  /** Per-request timeout, in ms (`WEBHOOK_TIMEOUT_MS`, default 10 000). */
+  timeoutMs: number;
+  /** An endpoint failing for this long without one success is disabled, in ms (`WEBHOOK_DISABLE_AFTER`, default 5 days). */
+  disableAfterMs: number;
+  /** Fallback poll interval of the worker, in ms (it also wakes after each commit). */
+  pollMs: number;
+  /** Key that encrypts endpoint secrets at rest (`WEBHOOK_SECRET_KEY`); unset: stored as they are. */
+  secretKey?: string;
 }
 
 /** Thrown when the environment is invalid; the message lists every problem. */
@@ -285,6 +347,17 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
     workers: e.WORKERS === "on",
     workerIntervalMs: e.WORKER_INTERVAL_MS,
     reminderOffsetsMinutes: e.REMINDER_OFFSETS_MINUTES,
+    webhooks: {
+      delivery: e.WEBHOOK_DELIVERY === "on",
+      requireHttps: e.NODE_ENV === "production",
+      allowLoopback: e.NODE_ENV !== "production" || e.WEBHOOK_ALLOW_PRIVATE_NETWORKS === "true",
+      allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS === "true",
+      retryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      disableAfterMs: e.WEBHOOK_DISABLE_AFTER,
+      pollMs: e.WEBHOOK_POLL_MS,
+      secretKey: e.WEBHOOK_SECRET_KEY,
+    },
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === "test" ? "silent" : "info"),
   };
 }

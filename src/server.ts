@@ -33,6 +33,7 @@ import { TokenService } from "./services/token.service";
 import { attachGraphQLWs } from "./graphql/ws-server";
 import type Redis from "ioredis";
 import { startWorkers, stopWorkers } from "./workers";
+import { WebhookDeliveryWorker } from "./workers/webhook-delivery.worker";
 
 /** A started Slotwise instance. */
 export interface RunningServer {
@@ -47,6 +48,8 @@ export interface RunningServer {
   live: LivePublisher;
   /** The outbox relay, when this instance runs one. */
   relay?: RelayHandle;
+  /** The webhook delivery worker, when this instance runs one. */
+  webhooks?: WebhookDeliveryWorker;
   log: Logger;
   /** Stops accepting, closes sockets, then closes pub/sub and the database. */
   stop(): Promise<void>;
@@ -107,6 +110,18 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       live.onCommit(() => handle.relay.wake());
       // Runs before pub/sub and database close (cleanup runs in order), so the last round can finish.
       cleanup.unshift(() => handle.stop());
+    }
+
+    let webhooks: WebhookDeliveryWorker | undefined;
+    if (config.webhooks.delivery) {
+      if (config.webhooks.secretKey === undefined && config.isProduction) {
+        log.warn("WEBHOOK_SECRET_KEY is not set: webhook signing secrets are stored unencrypted");
+      }
+      const worker = new WebhookDeliveryWorker(database.db, clock, config.webhooks, log.child({ component: "webhooks" }));
+      webhooks = worker;
+      worker.start();
+      live.onCommit(() => worker.wake());
+      cleanup.unshift(() => worker.stop());
     }
 
     if (config.workers) {
@@ -240,6 +255,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       pubSub,
       live,
       relay,
+      webhooks,
       log,
       stop: () => {
         stopping ??= (async () => {

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   bigserial,
   customType,
   boolean,
@@ -214,8 +215,14 @@ export const outbox = pgTable(
     providerId: uuid("provider_id").generatedAlwaysAs(sql`(("payload" ->> 'providerId'))::uuid`),
     /** The booking right after the event (`BookingSnapshot`), when the writer supplied it. */
     booking: jsonb("booking"),
+    /** Set once the webhook worker has created this event's deliveries (one per matching endpoint). */
+    webhooksDispatchedAt: tz("webhooks_dispatched_at"),
   },
   (t) => [
+    // The webhook worker's fan-out scan and its per-booking ordering check.
+    index("outbox_webhooks_undispatched_idx")
+      .on(t.bookingId, t.id)
+      .where(sql`${t.webhooksDispatchedAt} is null`),
     index("outbox_unpublished_idx")
       .on(t.id)
       .where(sql`${t.publishedAt} is null`),
@@ -287,6 +294,77 @@ export const processedEvents = pgTable(
   (t) => [primaryKey({ columns: [t.consumer, t.eventId], name: "processed_events_pkey" })],
 );
 
+export const webhookDeliveryStatusEnum = pgEnum("webhook_delivery_status", ["PENDING", "SUCCEEDED", "FAILED"]);
+
+/**
+ * A receiver of signed webhooks (Standard Webhooks). `providerId` null: every provider its owner
+ * owns (an admin owner's: all). `eventTypes` empty: every type.
+ */
+export const webhookEndpoints = pgTable(
+  "webhook_endpoints",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    ownerId: uuid("owner_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    providerId: uuid("provider_id").references(() => providers.id, { onDelete: "cascade" }),
+    url: text("url").notNull(),
+    eventTypes: text("event_types").array().notNull().default(sql`'{}'::text[]`),
+    /** The signing secret as stored: `enc:v1:...` (AES-256-GCM under WEBHOOK_SECRET_KEY) or `raw:whsec_...`. */
+    secret: text("secret").notNull(),
+    enabled: boolean("enabled").notNull().default(true),
+    disabledReason: text("disabled_reason"),
+    /** First failed attempt since the last success; null while healthy. */
+    failingSince: tz("failing_since"),
+    createdAt: tz("created_at").notNull().defaultNow(),
+    updatedAt: tz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [index("webhook_endpoints_owner_idx").on(t.ownerId), index("webhook_endpoints_provider_idx").on(t.providerId)],
+);
+
+/**
+ * One event to send to one endpoint. `id` order is commit order per booking (deliveries are
+ * created in outbox order), which the worker keeps per endpoint. `outboxId` has no foreign key:
+ * old outbox rows are pruned, their delivery history stays (the pruning waits while one is PENDING).
+ */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    endpointId: uuid("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
+    outboxId: bigint("outbox_id", { mode: "number" }).notNull(),
+    eventId: uuid("event_id").notNull(),
+    eventType: text("event_type").notNull(),
+    bookingId: uuid("booking_id").notNull(),
+    status: webhookDeliveryStatusEnum("status").notNull().default("PENDING"),
+    attempts: integer("attempts").notNull().default(0),
+    lastResponseStatus: integer("last_response_status"),
+    lastError: text("last_error"),
+    lastAttemptAt: tz("last_attempt_at"),
+    /** When a PENDING delivery is due; null once it ended. */
+    nextAttemptAt: tz("next_attempt_at"),
+    /** Lease: the worker that claimed it owns it until then; an expired lease may be re-claimed. */
+    claimedUntil: tz("claimed_until"),
+    createdAt: tz("created_at").notNull().defaultNow(),
+  },
+  (t) => [
+    index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.id),
+    index("webhook_deliveries_due_idx")
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} = 'PENDING'`),
+    index("webhook_deliveries_pending_booking_idx")
+      .on(t.endpointId, t.bookingId, t.id)
+      .where(sql`${t.status} = 'PENDING'`),
+    index("webhook_deliveries_pending_outbox_idx")
+      .on(t.outboxId)
+      .where(sql`${t.status} = 'PENDING'`),
+  ],
+);
+
+export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
+export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
 export type UserRow = typeof users.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
 export type RefreshTokenRow = typeof refreshTokens.$inferSelect;

@@ -16,7 +16,8 @@ export type ErrorReason =
   | "IDEMPOTENCY_KEY_REUSED"
   | "HOLD_EXPIRED"
   | "SESSION_REVOKED"
-  | "REFRESH_TOKEN_REUSED";
+  | "REFRESH_TOKEN_REUSED"
+  | "WEBHOOK_ENDPOINT_DISABLED";
 
 export abstract class DomainError extends Error {
   abstract readonly code: ErrorCode;

@@ -10,8 +10,9 @@ import { ProviderResolver } from "../resolvers/provider.resolver";
 import { ScheduleResolver } from "../resolvers/schedule.resolver";
 import { SlotResolver } from "../resolvers/slot.resolver";
 import { SubscriptionResolver } from "../resolvers/subscription.resolver";
+import { WebhookResolver } from "../resolvers/webhook.resolver";
 
-export const RESOLVERS = [AuthResolver, ProviderResolver, SlotResolver, BookingResolver, SubscriptionResolver, OutboxStatusResolver, ScheduleResolver, EventLogResolver] as const;
+export const RESOLVERS = [AuthResolver, ProviderResolver, SlotResolver, BookingResolver, SubscriptionResolver, OutboxStatusResolver, ScheduleResolver, EventLogResolver, WebhookResolver] as const;
 
 /**
  * Builds the executable schema. Input validation is done by the services (domain

@@ -51,6 +51,8 @@ export const EXPECTED_LIST_SIZE = {
   dateOverrides: 10,
   /** DateOverride.windows. */
   overrideWindows: 2,
+  /** webhookEndpoints: a few receivers per owner. */
+  webhookEndpoints: 5,
 } as const;
 
 /** The page size a connection will return: `first` as the resolver accepts it, default 20. */

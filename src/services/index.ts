@@ -20,6 +20,7 @@ import { ReminderService } from "./reminder.service";
 import { ScheduleService } from "./schedule.service";
 import { SlotBlockService } from "./slot-block.service";
 import type { TokenService } from "./token.service";
+import { DEVELOPMENT_WEBHOOK_POLICY, WebhookService } from "./webhook.service";
 
 export type { Viewer } from "./token.service";
 export type { Loaders } from "./data-loaders";
@@ -38,6 +39,7 @@ export interface Services {
   reminders: ReminderService;
   slotBlock: SlotBlockService;
   eventLog: EventLogService;
+  webhooks: WebhookService;
   /** A fresh set of DataLoaders; call once per request or subscription event. */
   createLoaders(): Loaders;
 }
@@ -45,7 +47,7 @@ export interface Services {
 export interface ServiceDeps {
   db: Db;
   clock: Clock;
-  config: Pick<Config, "bookingHoldMinutes" | "refreshTokenTtlDays" | "reminderOffsetsMinutes"> & Partial<Pick<Config, "eventRetentionDays">>;
+  config: Pick<Config, "bookingHoldMinutes" | "refreshTokenTtlDays" | "reminderOffsetsMinutes"> & Partial<Pick<Config, "eventRetentionDays" | "webhooks">>;
   tokens: TokenService;
   live: LivePublisher;
   /** Failed-login throttle; none means unthrottled (tests of other things). */
@@ -76,6 +78,7 @@ export function createServices(d: ServiceDeps): Services {
     reminders: new ReminderService(d.db, d.clock, d.live, d.config.reminderOffsetsMinutes),
     slotBlock: new SlotBlockService(d.db, d.clock, d.live),
     eventLog: new EventLogService(d.db, d.clock, bookingQuery, d.pubSub, d.config.eventRetentionDays ?? DEFAULT_EVENT_RETENTION_DAYS, d.eventStream),
+    webhooks: new WebhookService(d.db, d.clock, d.config.webhooks ?? DEVELOPMENT_WEBHOOK_POLICY),
     createLoaders: () => createLoaders(d.db),
   };
 }

@@ -42,6 +42,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     DATABASE_POOL_MAX: "10",
     // The relay (and the embedded SQS emulator it would start) is opt-in per test file.
     OUTBOX_RELAY: "off",
+    // So is the webhook delivery worker.
+    WEBHOOK_DELIVERY: "off",
     // Background workers are opt-in too; worker tests drive them with a moved clock.
     WORKERS: "off",
     // Every test logs in from 127.0.0.1, and with Redis the per-client count is shared by all

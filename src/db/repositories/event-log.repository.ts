@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, isNotNull, lt, sql, type SQL } from "drizzle-orm
 import type { DbOrTx } from "../client";
 import type { EventLogPosition } from "../event-cursor";
 import { bookings, outbox } from "../schema";
+import { outboxWebhooksSettled } from "./webhook-deliveries.repository";
 
 /** Whose events to read: one booking's, or every booking's of one provider. */
 export type EventLogScope = { bookingId: string } | { providerId: string };
@@ -72,21 +73,17 @@ export async function listLoggedEvents(
 
 /**
  * THE pruning predicate: the one rule for "this event has been delivered everywhere, and before
- * `before`". Today: published to every SQS queue it routes to (the relay sets `published_at`
- * only once all of them accepted it) before that instant.
- *
- * @param _db - for sinks whose condition is a subquery (`notExists(db.select(...))`); unused until
- *   the first such sink (webhooks, below) is added
+ * `before`": published to every SQS queue it routes to (the relay sets `published_at` only once
+ * all of them accepted it) before that instant, and fanned out to the webhook endpoints with no
+ * delivery of it still PENDING (`outboxWebhooksSettled`).
  */
-export function deliveredEverywhereBefore(_db: DbOrTx, before: Date): SQL {
+export function deliveredEverywhereBefore(before: Date): SQL {
   return and(
     isNotNull(outbox.publishedAt),
     lt(outbox.publishedAt, before),
-    // ─── WEBHOOKS: add here "no webhook delivery of this event is still PENDING", e.g.
-    //   notExists(_db.select({ one: sql`1` }).from(webhookDeliveries).where(and(
-    //     eq(webhookDeliveries.eventId, outbox.eventId), eq(webhookDeliveries.status, "PENDING"))))
-    // (then rename `_db` to `db`). Every other sink that must see an event before it may be
-    // pruned adds its condition here too; nothing else decides what is prunable. ───
+    // Every sink that must see an event before it may be pruned adds its condition here;
+    // nothing else decides what is prunable.
+    outboxWebhooksSettled(),
   )!;
 }
 
@@ -101,7 +98,7 @@ export async function pruneDeliveredEvents(db: DbOrTx, opts: { deliveredBefore: 
   const doomed = db
     .select({ id: outbox.id })
     .from(outbox)
-    .where(deliveredEverywhereBefore(db, opts.deliveredBefore))
+    .where(deliveredEverywhereBefore(opts.deliveredBefore))
     .orderBy(asc(outbox.publishedAt))
     .limit(opts.limit)
     .for("update", { skipLocked: true });
