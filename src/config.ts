@@ -56,6 +56,9 @@ const envSchema = z
     LOGIN_RATE_WINDOW_SECONDS: z.coerce.number().int().positive().default(900),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
     BOOKING_HOLD_MINUTES: z.coerce.number().int().positive().max(7 * 24 * 60).default(15),
+    SMTP_URL: optionalString.refine((v) => v === undefined || /^smtps?:\/\/[^/]/.test(v), { message: "must be an smtp:// or smtps:// URL" }),
+    MAIL_FROM: optionalString,
+    PUBLIC_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/]/.test(v), { message: "must be an http:// or https:// URL" }),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
   });
 
@@ -72,6 +75,7 @@ function crossVariableIssues(env: Record<string, string | undefined>, opts: Load
   }
   // RFC 7518 §3.2: an HS256 key must be at least 256 bits.
   if (set("JWT_SECRET") && env.JWT_SECRET!.trim().length < 32) issues.push("JWT_SECRET: must be at least 32 characters (RFC 7518 §3.2)");
+  if (set("SMTP_URL") && !set("MAIL_FROM")) issues.push("MAIL_FROM: is required when SMTP_URL is set (the sender of every e-mail)");
   if (set("ADMIN_EMAIL") !== set("ADMIN_PASSWORD")) issues.push("ADMIN_PASSWORD: ADMIN_EMAIL and ADMIN_PASSWORD must be set together");
   return issues;
 }
@@ -126,6 +130,16 @@ export interface Config {
   reminderOffsetsMinutes: number[];
   /** How long a PENDING booking holds its slot, in minutes. */
   bookingHoldMinutes: number;
+  /**
+   * Outgoing e-mail (nodemailer): `SMTP_URL` (smtp:// or smtps://, credentials in the URL) and
+   * the `MAIL_FROM` sender. Undefined: consumers only log notifications.
+   */
+  mail?: { smtpUrl: string; from: string };
+  /**
+   * Public origin of this API for links it hands out (calendar feed URLs), from `PUBLIC_URL`;
+   * undefined: `http://HOST:PORT` of the listening server.
+   */
+  publicUrl?: string;
   logLevel: string;
 }
 
@@ -205,6 +219,8 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
     workers: e.WORKERS === "on",
     workerIntervalMs: e.WORKER_INTERVAL_MS,
     reminderOffsetsMinutes: e.REMINDER_OFFSETS_MINUTES,
+    mail: e.SMTP_URL && e.MAIL_FROM ? { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM } : undefined,
+    publicUrl: e.PUBLIC_URL,
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === "test" ? "silent" : "info"),
   };
 }

@@ -26,6 +26,7 @@ import { apolloMetricsPlugin } from "./observability/apollo-metrics-plugin";
 import { httpAccessLog, requestIdMiddleware, requestIdOf } from "./observability/http-request-id";
 import { Metrics } from "./observability/metrics";
 import { createServices, type Services, type Viewer } from "./services";
+import { CALENDAR_FEED_PATH } from "./services/calendar-feed.service";
 import { LoginThrottle } from "./services/login-throttle";
 import { TokenService } from "./services/token.service";
 import { attachGraphQLWs } from "./graphql/ws-server";
@@ -82,13 +83,25 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     cleanup.unshift(() => pubSub.close());
 
     if (!config.jwtSecret) log.warn("JWT_SECRET is not set: using a random secret; tokens will not survive a restart");
-    const tokens = new TokenService(config.jwtSecret ?? randomBytes(32).toString("hex"), config.accessTokenTtlSeconds);
+    const secret = config.jwtSecret ?? randomBytes(32).toString("hex");
+    const tokens = new TokenService(secret, config.accessTokenTtlSeconds);
+    // Known once the server listens (PORT=0 picks the port then).
+    let origin = config.publicUrl ?? `http://${config.host}:${config.port}`;
     // Own registry per server (several servers share one test process).
     const metrics = new Metrics({ db: database.db, log });
     const live = new LivePublisher(pubSub, log, metrics.livePublisherHooks());
     let relay: RelayHandle | undefined;
     const loginThrottle = new LoginThrottle(config.loginRateLimit, redisClient);
-    const services = createServices({ db: database.db, clock, config, tokens, live, loginThrottle, relayStatus: () => relay?.relay.status() });
+    const services = createServices({
+      db: database.db,
+      clock,
+      config,
+      tokens,
+      live,
+      loginThrottle,
+      relayStatus: () => relay?.relay.status(),
+      calendarFeed: { secret, baseUrl: () => origin },
+    });
     if (config.admin) {
       await services.auth.ensureAdmin(config.admin.email, config.admin.password);
       log.info({ email: config.admin.email }, "admin account ensured");
@@ -192,6 +205,17 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         res.status(503).json({ status: "unavailable" });
       }
     });
+    app.get(`${CALENDAR_FEED_PATH}/:token`, async (req, res) => {
+      try {
+        const ics = await services.calendarFeeds.render(req.params.token);
+        // One answer for a wrong, rotated or malformed token: nothing to tell them apart.
+        if (ics === undefined) return void res.status(404).type("text/plain").send("not found");
+        res.status(200).set({ "content-type": "text/calendar; charset=utf-8", "cache-control": "private, max-age=300" }).send(ics);
+      } catch (err) {
+        log.warn({ err }, "calendar feed failed");
+        res.status(500).end();
+      }
+    });
     // GraphiQL from bundled assets (no CDN); before Apollo so a browser's GET /graphql gets the page.
     if (!config.isProduction) mountExplorer(app, { graphqlPath: "/graphql" });
     app.use(
@@ -222,6 +246,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     });
     const port = (httpServer.address() as AddressInfo).port;
     const hostForUrl = config.host.includes(":") ? `[${config.host}]` : config.host;
+    if (!config.publicUrl) origin = `http://${hostForUrl}:${port}`;
     let stopping: Promise<void> | undefined;
     return {
       url: `http://${hostForUrl}:${port}/graphql`,

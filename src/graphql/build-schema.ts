@@ -4,13 +4,14 @@ import { buildSchema } from "type-graphql";
 import type { LivePubSub } from "../events/pubsub";
 import { AuthResolver } from "../resolvers/auth.resolver";
 import { BookingResolver } from "../resolvers/booking.resolver";
+import { CalendarFeedResolver } from "../resolvers/calendar-feed.resolver";
 import { OutboxStatusResolver } from "../resolvers/outbox-status.resolver";
 import { ProviderResolver } from "../resolvers/provider.resolver";
 import { ScheduleResolver } from "../resolvers/schedule.resolver";
 import { SlotResolver } from "../resolvers/slot.resolver";
 import { SubscriptionResolver } from "../resolvers/subscription.resolver";
 
-export const RESOLVERS = [AuthResolver, ProviderResolver, SlotResolver, BookingResolver, SubscriptionResolver, OutboxStatusResolver, ScheduleResolver] as const;
+export const RESOLVERS = [AuthResolver, ProviderResolver, SlotResolver, BookingResolver, SubscriptionResolver, OutboxStatusResolver, ScheduleResolver, CalendarFeedResolver] as const;
 
 /**
  * Builds the executable schema. Input validation is done by the services (domain

@@ -9,6 +9,8 @@ import { BookingExpiryService } from "./booking-expiry.service";
 import { BookingRescheduleService } from "./booking-reschedule.service";
 import { BookingQueryService } from "./booking-query.service";
 import { BookingTransitionService } from "./booking-transition.service";
+import { randomBytes } from "node:crypto";
+import { CalendarFeedService } from "./calendar-feed.service";
 import { createLoaders, type Loaders } from "./data-loaders";
 import type { LoginThrottle } from "./login-throttle";
 import { OutboxStatusService } from "./outbox-status.service";
@@ -34,6 +36,7 @@ export interface Services {
   bookingExpiry: BookingExpiryService;
   reminders: ReminderService;
   slotBlock: SlotBlockService;
+  calendarFeeds: CalendarFeedService;
   /** A fresh set of DataLoaders; call once per request or subscription event. */
   createLoaders(): Loaders;
 }
@@ -48,6 +51,11 @@ export interface ServiceDeps {
   loginThrottle?: LoginThrottle;
   /** This instance's relay state, when it runs one. */
   relayStatus?: () => RelayRuntimeStatus | undefined;
+  /**
+   * Calendar feed URLs: the server secret their tokens derive from, and the public origin they
+   * start with. Default: a random secret per process and `http://127.0.0.1`.
+   */
+  calendarFeed?: { secret: string; baseUrl: () => string };
 }
 
 export function createServices(d: ServiceDeps): Services {
@@ -63,6 +71,12 @@ export function createServices(d: ServiceDeps): Services {
     bookingExpiry: new BookingExpiryService(d.db, d.clock, d.live),
     reminders: new ReminderService(d.db, d.clock, d.live, d.config.reminderOffsetsMinutes),
     slotBlock: new SlotBlockService(d.db, d.clock, d.live),
+    calendarFeeds: new CalendarFeedService(
+      d.db,
+      d.clock,
+      d.calendarFeed?.secret ?? randomBytes(32).toString("hex"),
+      d.calendarFeed?.baseUrl ?? (() => "http://127.0.0.1"),
+    ),
     createLoaders: () => createLoaders(d.db),
   };
 }
