@@ -1,4 +1,5 @@
 import type { BookingEventType } from "../domain/booking-lifecycle";
+import { bookingTitle } from "../domain/calendar-invite";
 import type { BookingEventEnvelope } from "../events/envelope";
 
 /** Who a notification is for: the booking's customer, or the owner of its provider. */
@@ -29,7 +30,7 @@ export interface MessageTemplate {
 
 /** The change was made by the booking's customer (not by the provider or the system). */
 const byCustomer = (e: BookingEventEnvelope) => e.actorId === e.userId;
-const what = (f: MessageFacts) => `${f.serviceName} with ${f.providerName}`;
+const what = (f: MessageFacts) => bookingTitle(f.serviceName, f.providerName);
 const because = (f: MessageFacts) => (f.event.reason ? [`Reason given: ${f.event.reason}`] : []);
 
 /**

@@ -67,8 +67,16 @@ export function describeBookingTime(start: Date, end: Date, timeZone: string): {
   return { local: fmt(timeZone), utc: fmt("UTC") };
 }
 
+/**
+ * What a booking is called in subjects and calendars: `Haircut with North Salon`, or just the
+ * provider's name while the service is the provider's one offering under the same name.
+ */
+export function bookingTitle(serviceName: string, providerName: string): string {
+  return serviceName === providerName ? providerName : `${serviceName} with ${providerName}`;
+}
+
 function summaryOf(entry: BookingCalendarEntry): string {
-  return `${entry.serviceName} with ${entry.providerName}`;
+  return bookingTitle(entry.serviceName, entry.providerName);
 }
 
 function addEvent(cal: ReturnType<typeof ical>, entry: BookingCalendarEntry): void {

@@ -85,7 +85,7 @@ test("the feed has one VEVENT per booking with the status, times and SEQUENCE of
   expect(new Date(m.end!).toISOString()).toBe(rescheduled.slot.endsAt);
   expect(rescheduled.history).toHaveLength(3);
   expect(Number(m.sequence)).toBe(2);
-  expect(m.summary).toBe("North Clinic with North Clinic");
+  expect(m.summary).toBe("North Clinic");
   expect(mine.get(uidOf(pending.id))!.status).toBe("TENTATIVE");
   expect(Number(mine.get(uidOf(pending.id))!.sequence)).toBe(0);
   expect(mine.get(uidOf(autoConfirmed.id))!.status).toBe("CONFIRMED");

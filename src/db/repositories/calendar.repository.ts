@@ -11,31 +11,40 @@ import { bookingStatusChanges, bookings, calendarFeeds, providers, slots, users,
  * minus one) equals the one of the newest invite sent for the booking.
  */
 
-/** The change an event describes, to find its place in the booking's history. */
+/** The change an event describes, to find its row in the booking's history. */
 export interface HistoryPosition {
   bookingId: string;
-  /** The change's commit instant (the envelope's `timestamp`), ms precision like `at`. */
+  /** The change's commit instant (the envelope's `timestamp`): the same value as its row's `at`. */
   at: Date;
   status: BookingRow["status"];
   previousStatus: BookingRow["status"] | null;
+  /** User id of the actor; null for the system. */
+  actorId: string | null;
+  reason: string | null;
 }
 
 /**
- * SEQUENCE of the invite for the event at `p`: history rows committed before `p.at`, plus those of
- * the same commit up to the row matching the event's transition (a booking created and confirmed
- * at once has two rows with one instant: its BOOKING_CREATED gets n, its BOOKING_CONFIRMED n+1).
- * An event without a row of its own (a reminder) counts only the earlier rows.
+ * SEQUENCE of the invite for the event at `p`: the booking's history rows up to and including the
+ * event's own row, minus one, in row (commit) order, so clocks that differ between instances do
+ * not matter. The own row is the one with the event's instant, transition, actor and reason; an
+ * event without a row (a reminder) counts the rows committed at or before its instant.
+ *
+ * Limit: two changes of one booking identical in transition, actor and reason in the same
+ * millisecond cannot be told apart; both get the later one's SEQUENCE, and the later DTSTAMP
+ * decides between them (RFC 5546 §2.1.5).
  *
  * @returns 0 or more
  */
 export async function findInviteSequence(db: DbOrTx, p: HistoryPosition): Promise<number> {
   const h = bookingStatusChanges;
-  const own = sql`(select min(${h.id}) from ${h} where ${h.bookingId} = ${p.bookingId} and ${h.at} = ${p.at.toISOString()}::timestamptz
-      and ${h.toStatus} = ${p.status}::booking_status and ${h.fromStatus} is not distinct from ${p.previousStatus}::booking_status)`;
+  const at = sql`${p.at.toISOString()}::timestamptz`;
+  const own = sql`(select max(${h.id}) from ${h} where ${h.bookingId} = ${p.bookingId} and ${h.at} = ${at}
+      and ${h.toStatus} = ${p.status}::booking_status and ${h.fromStatus} is not distinct from ${p.previousStatus}::booking_status
+      and ${h.actorId} is not distinct from ${p.actorId}::uuid and ${h.reason} is not distinct from ${p.reason}::text)`;
   const [row] = await db
     .select({ n: sql<number>`count(*)::int` })
     .from(h)
-    .where(and(eq(h.bookingId, p.bookingId), or(lt(h.at, p.at), and(eq(h.at, p.at), sql`${h.id} <= coalesce(${own}, 0)`))));
+    .where(and(eq(h.bookingId, p.bookingId), sql`coalesce(${h.id} <= ${own}, ${h.at} <= ${at})`));
   return Math.max((row?.n ?? 0) - 1, 0);
 }
 
