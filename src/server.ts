@@ -21,6 +21,7 @@ import { bearerToken, type GraphQLContext } from "./graphql/context";
 import { formatError, toGraphQLError } from "./graphql/error-format";
 import { createQueryLimitsPlugin } from "./graphql/query-limits";
 import { mountExplorer } from "./explorer/explorer";
+import { startInProcessMail } from "./consumers/in-process-mail";
 import { createLogger } from "./logger";
 import { apolloMetricsPlugin } from "./observability/apollo-metrics-plugin";
 import { httpAccessLog, requestIdMiddleware, requestIdOf } from "./observability/http-request-id";
@@ -116,6 +117,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       live.onCommit(() => handle.relay.wake());
       // Runs before pub/sub and database close (cleanup runs in order), so the last round can finish.
       cleanup.unshift(() => handle.stop());
+    }
+
+    if (config.mail) {
+      const mail = startInProcessMail({ ...config, mail: config.mail }, database.db, relay, log);
+      // Before the relay (and its emulator) and the database close: cleanup runs in order.
+      if (mail) cleanup.unshift(() => mail.stop());
     }
 
     if (config.workers) {
