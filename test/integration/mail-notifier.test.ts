@@ -160,6 +160,63 @@ describe.each(BACKENDS)("e-mail with calendar invites, through a real SMTP serve
     for (const e of all) expect(await processedRows(db, consumerKey("customer"), e.eventId)).toBe(1);
   });
 
+  it("a rejection and an expiry send METHOD:CANCEL with a higher SEQUENCE; a reminder repeats the current SEQUENCE with METHOD:REQUEST", async (db) => {
+    const w = makeWorld(db);
+    const smtp = (sink = await startSmtpSink());
+    const queues = await freshQueues(sqs(), { visibilityTimeoutSeconds: 2 });
+    const customer = await registerViewer(w, "CUSTOMER");
+    const confirming = await providerWithSlots(w, { count: 2 });
+    const rejected = (await w.services.bookingCreate.createBooking(customer, { slotId: confirming.slots[0]!.id })).booking;
+    const expired = (await w.services.bookingCreate.createBooking(customer, { slotId: confirming.slots[1]!.id })).booking;
+    w.clock.advance(MINUTE);
+    await w.services.bookingTransition.rejectBooking(confirming.owner, rejected.id, "Fully booked");
+    w.clock.advance(16 * MINUTE);
+    expect(await w.services.bookingExpiry.expireLapsedHolds()).toBe(1);
+    const instant = await providerWithSlots(w, { requiresConfirmation: false, count: 1 });
+    const reminded = (await w.services.bookingCreate.createBooking(customer, { slotId: instant.slots[0]!.id })).booking;
+    w.clock.advance(MINUTE);
+    // The slot starts 24 h after it was made: the 1440-minute reminder is due.
+    expect(await w.services.reminders.sendDueReminders()).toBe(1);
+    const sent = new Set<string>();
+    const events = [
+      ...(await relay(db, rejected.id, queues, sent)),
+      ...(await relay(db, expired.id, queues, sent)),
+      ...(await relay(db, reminded.id, queues, sent)),
+    ];
+    startConsumer({ name: "customer", queueUrl: queues.bookingEvents, sqs: sqs(), db, notifier: new MailNotifier(createSmtpTransport(smtp.url), FROM, silent) });
+
+    await waitFor("seven mails", () => smtp.received.length >= 7);
+    await waitUntilDrained(sqs(), queues.bookingEvents);
+    expect(smtp.received).toHaveLength(7);
+    const summary = (bookingId: string) =>
+      events
+        .filter((e) => e.bookingId === bookingId)
+        .map((e) => {
+          const mail = smtp.received.find((m) => eventIdOf(m) === e.eventId)!;
+          const { method, event } = inviteOf(mail.parsed);
+          expect(event.uid).toBe(`booking-${bookingId}@slotwise`);
+          return [e.eventType, method, Number(event.sequence), event.status];
+        });
+    expect(summary(rejected.id)).toEqual([
+      ["BOOKING_CREATED", "REQUEST", 0, "TENTATIVE"],
+      ["BOOKING_REJECTED", "CANCEL", 1, "CANCELLED"],
+    ]);
+    expect(summary(expired.id)).toEqual([
+      ["BOOKING_CREATED", "REQUEST", 0, "TENTATIVE"],
+      ["BOOKING_EXPIRED", "CANCEL", 1, "CANCELLED"],
+    ]);
+    expect(summary(reminded.id)).toEqual([
+      ["BOOKING_CREATED", "REQUEST", 0, "TENTATIVE"],
+      ["BOOKING_CONFIRMED", "REQUEST", 1, "CONFIRMED"],
+      ["BOOKING_REMINDER", "REQUEST", 1, "CONFIRMED"],
+    ]);
+    const rejection = smtp.received.find((m) => eventIdOf(m) === events.find((e) => e.eventType === "BOOKING_REJECTED")!.eventId)!.parsed;
+    expect(rejection.text).toContain("Fully booked");
+    const reminder = smtp.received.find((m) => eventIdOf(m) === events.find((e) => e.eventType === "BOOKING_REMINDER")!.eventId)!.parsed;
+    expect(reminder.subject).toMatch(/^Reminder: /);
+    expect(reminder.text).toContain("one day from now");
+  });
+
   it("an SMTP server refusing connections leaves the message on the queue; the retry sends it once", async (db) => {
     const w = makeWorld(db);
     const smtp = (sink = await startSmtpSink({ refuseFirst: 2 }));
