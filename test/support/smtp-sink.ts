@@ -21,7 +21,8 @@ export interface SmtpSink {
   close(): Promise<void>;
 }
 
-export async function startSmtpSink(opts: { refuseFirst?: number } = {}): Promise<SmtpSink> {
+/** @param opts.port - where to listen on 127.0.0.1; default 0, a free port */
+export async function startSmtpSink(opts: { refuseFirst?: number; port?: number } = {}): Promise<SmtpSink> {
   const received: ReceivedMail[] = [];
   let refused = 0;
   const server = new SMTPServer({
@@ -47,7 +48,7 @@ export async function startSmtpSink(opts: { refuseFirst?: number } = {}): Promis
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
+    server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
   });
   const { port } = server.server.address() as AddressInfo;
   return {
