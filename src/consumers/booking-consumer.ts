@@ -125,10 +125,12 @@ function isPoison(err: unknown): boolean {
 }
 
 /**
- * A notification consumer on an SQS queue (sqs-consumer). Per message: validate the envelope
- * (poison -> throw, see {@link PoisonMessageError}); skip event types this consumer does not
- * handle; otherwise notify through `notifier`, at most once per event id across redeliveries and
- * restarts ({@link handleOnce}). The message is deleted only when that returns; a notifier
+ * A notification consumer on an SQS queue (sqs-consumer). Per message: acknowledge an event type
+ * this build does not know ({@link unknownEventType}); validate the envelope (poison -> throw, see
+ * {@link PoisonMessageError}); find its recipients ({@link CONSUMER_ROUTES}, narrowed by the
+ * catalog's conditions) and acknowledge it when there are none; otherwise notify each through
+ * `notifier`, once per (recipient, event id) across redeliveries and restarts
+ * ({@link handleOnce}). The message is deleted only when every recipient is done; a notifier
  * failure leaves it for redelivery.
  */
 export function createBookingConsumer(opts: BookingConsumerOptions): BookingConsumer {
