@@ -106,8 +106,9 @@ const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, sock
  * attachment, METHOD:REQUEST while the booking is active and METHOD:CANCEL once it ended, UID
  * per booking, SEQUENCE from the booking's history (so later changes supersede earlier mails).
  *
- * Names and addresses are read when sending, through the consumer's transaction. A rejected send
- * (SMTP down, refused) throws: the consumer rolls its processed-event marker back and leaves the
+ * Names and addresses are read when sending, through the consumer's transaction. A recipient the
+ * server refuses for good (5xx to RCPT TO) is logged and counts as handled. Any other failed send
+ * (SMTP down, refusing connections, a 4xx) throws: the consumer rolls its processed-event marker back and leaves the
  * message for SQS to redeliver, and the queue's redrive policy dead-letters it when its receives
  * run out.
  *
@@ -150,7 +151,9 @@ export class MailNotifier implements Notifier {
     });
     const mail = composeBookingMail(event, notification.recipient, parties, sequence, this.fromAddress);
     if (!mail) return;
-    const info = await this.transport.sendMail({
+    let info;
+    try {
+      info = await this.transport.sendMail({
       from: this.from,
       to: mail.to,
       subject: mail.subject,
@@ -159,12 +162,27 @@ export class MailNotifier implements Notifier {
       messageId: mail.messageId,
       icalEvent: { method: mail.invite.method, filename: "invite.ics", content: mail.invite.ics },
       headers: { "X-Slotwise-Event-Id": event.eventId },
-    });
+      });
+    } catch (err) {
+      if (!isPermanentRecipientRefusal(err)) throw err;
+      // A 5xx to RCPT TO (no such mailbox, ...) stays so on every retry: record it and go on.
+      this.log.error({ err, eventId: event.eventId, recipient: notification.recipient, to: mail.to.address }, "the mail server refused the recipient permanently: not retried");
+      return;
+    }
     this.log.info(
       { eventId: event.eventId, eventType: event.eventType, recipient: notification.recipient, messageId: info.messageId, method: mail.invite.method, sequence },
       `e-mailed ${notification.recipient}: ${event.eventType} for booking ${event.bookingId}`,
     );
   }
+}
+
+/**
+ * Whether a nodemailer send failed because the server refused the recipient with a permanent
+ * (5xx) reply (RFC 5321 §4.2.1), as opposed to a connection failure or a transient (4xx) one.
+ */
+export function isPermanentRecipientRefusal(err: unknown): boolean {
+  const e = err as { code?: string; responseCode?: number; command?: string } | null;
+  return e?.code === "EENVELOPE" && e.command === "RCPT TO" && typeof e.responseCode === "number" && e.responseCode >= 500 && e.responseCode < 600;
 }
 
 /** A nodemailer SMTP transport for `smtpUrl` (smtp:// or smtps://, credentials in the URL). */

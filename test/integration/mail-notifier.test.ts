@@ -238,6 +238,31 @@ describe.each(BACKENDS)("e-mail with calendar invites, through a real SMTP serve
     expect(await processedRows(db, consumerKey("customer"), confirmed.eventId)).toBe(1);
   });
 
+  it("a recipient the server refuses for good (550) is not retried, and the other party of the same event still gets their mail", async (db) => {
+    const w = makeWorld(db);
+    const customer = await registerViewer(w, "CUSTOMER");
+    const [customerRow] = await db.select().from(users).where(eq(users.id, customer.userId));
+    const smtp = (sink = await startSmtpSink({ refuseRecipient: (a) => a === customerRow!.email }));
+    const queues = await freshQueues(sqs(), { visibilityTimeoutSeconds: 1, maxReceiveCount: 2 });
+    const dlq = await queues.dlq("bookingEvents");
+    const { owner, slots } = await providerWithSlots(w, { requiresConfirmation: false, count: 1 });
+    const { booking } = await w.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id });
+    w.clock.advance(MINUTE);
+    await w.services.bookingTransition.cancelBooking(customer, booking.id, null);
+    const cancelled = (await outboxOf(db, booking.id)).map((r) => r.payload as BookingEventEnvelope).find((e) => e.eventType === "BOOKING_CANCELLED")!;
+    const notifier = new MailNotifier(createSmtpTransport(smtp.url), FROM, silent);
+    startConsumer({ name: "customer", queueUrl: queues.bookingEvents, sqs: sqs(), db, notifier, visibilityTimeoutSeconds: 1 });
+
+    await sendEvent(sqs(), queues.bookingEvents, cancelled);
+
+    await waitUntilDrained(sqs(), queues.bookingEvents);
+    const [ownerRow] = await db.select().from(users).where(eq(users.id, owner.userId));
+    expect(smtp.received.map((m) => m.rcptTo)).toEqual([[ownerRow!.email]]);
+    expect(await processedRows(db, consumerKey("customer"), cancelled.eventId)).toBe(1);
+    expect(await processedRows(db, consumerKey("provider"), cancelled.eventId)).toBe(1);
+    expect(await queueCounts(sqs(), dlq)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
   it("with SMTP down for good, the message goes to the dead-letter queue after its receives run out, and nothing is marked sent", async (db) => {
     const w = makeWorld(db);
     // A port where nothing listens: every connection is refused.

@@ -22,7 +22,8 @@ export interface SmtpSink {
 }
 
 /** @param opts.port - where to listen on 127.0.0.1; default 0, a free port */
-export async function startSmtpSink(opts: { refuseFirst?: number; port?: number } = {}): Promise<SmtpSink> {
+/** @param opts.refuseRecipient - addresses answered `550` (mailbox unavailable) at RCPT TO */
+export async function startSmtpSink(opts: { refuseFirst?: number; port?: number; refuseRecipient?: (address: string) => boolean } = {}): Promise<SmtpSink> {
   const received: ReceivedMail[] = [];
   let refused = 0;
   const server = new SMTPServer({
@@ -35,6 +36,10 @@ export async function startSmtpSink(opts: { refuseFirst?: number; port?: number 
         const err = Object.assign(new Error("service not available, try again later"), { responseCode: 421 });
         return cb(err);
       }
+      cb();
+    },
+    onRcptTo(address, _session, cb) {
+      if (opts.refuseRecipient?.(address.address)) return cb(Object.assign(new Error("mailbox unavailable"), { responseCode: 550 }));
       cb();
     },
     onData(stream, session, cb) {
