@@ -7,6 +7,8 @@
  *   npm run demo -- --url http://host:4000/graphql # a given server (or DEMO_URL=...); it must answer /healthz
  *   npm run demo -- --seed 42                      # repeat a run's random choices
  *   npm run demo -- --customers 200 --providers 18
+ *   npm run demo -- --url … --smtp-port 2525       # check the e-mail of a server started with
+ *                                                  # SMTP_URL=smtp://127.0.0.1:2525 (a started-here server always mails the demo)
  *
  * It creates providers (each by its own PROVIDER account) in six time zones. Most publish a
  * weekly schedule in their own zone with setSchedule (lunch breaks, buffers, a minimum notice,
@@ -32,7 +34,9 @@ import { checkRescheduleRaces, customersReschedule } from "./demo/reschedules";
 import { bookingRush, customersCancel, providersDecide, type ScenarioContext } from "./demo/scenario-actions";
 import { createProviders, registerCustomers } from "./demo/scenario-setup";
 import { passed, renderSummary } from "./demo/summary";
-import { resolveTarget } from "./demo/target";
+import { checkMails, expectedMails, startSmtpSink, waitForMails } from "./demo/mail";
+import { DEFAULT_URL, resolveTarget } from "./demo/target";
+import { endpointsOf } from "./demo/graphql";
 import {
   checkBookingListener,
   checkFinalAvailability,
@@ -64,6 +68,7 @@ function options() {
       seed: { type: "string" },
       customers: { type: "string", default: "120" },
       providers: { type: "string", default: "12" },
+      "smtp-port": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -78,7 +83,16 @@ function options() {
     seed: values.seed === undefined ? randomBytes(4).readUInt32BE() : int(values.seed, "seed", 0),
     customers: int(values.customers, "customers", RACERS_PER_POPULAR_SLOT),
     providers: int(values.providers, "providers", POPULAR_SLOTS),
+    smtpPort: values["smtp-port"] === undefined ? undefined : int(values["smtp-port"], "smtp-port", 1),
   };
+}
+
+async function serverAnswers(): Promise<boolean> {
+  try {
+    return (await fetch(endpointsOf(DEFAULT_URL).healthUrl, { signal: AbortSignal.timeout(2_000) })).ok;
+  } catch {
+    return false;
+  }
 }
 
 async function main(): Promise<number> {
@@ -97,8 +111,11 @@ async function main(): Promise<number> {
     return result;
   };
 
-  const target = await resolveTarget(opts.url);
-  progress(`target: ${target.description}; seed ${opts.seed}`);
+  // E-mail is checked when the demo starts the server, or when told where the server sends it.
+  const external = Boolean(opts.url) || (await serverAnswers());
+  const sink = !external || opts.smtpPort !== undefined ? await startSmtpSink({ port: opts.smtpPort ?? 0 }) : undefined;
+  const target = await resolveTarget(opts.url, sink?.url);
+  progress(`target: ${target.description}; seed ${opts.seed}${sink ? `; SMTP server on ${sink.url}` : "; e-mail not checked (no --smtp-port)"}`);
   const clients: Client[] = [];
   const listeners: Listener[] = [];
   const entitledFrom = new Map<Listener, number>();
@@ -170,8 +187,15 @@ async function main(): Promise<number> {
       for (const p of providers) serverBookings.set(p.id, await fetchProviderBookings(target.url, p));
       return checkFinalAvailability(target.url, providers, ledger);
     });
+    const mail = sink
+      ? await phase("e-mail", async () => {
+          await waitForMails(sink, expectedMails(ledger));
+          return checkMails(sink, ledger, customers, new Map(providers.map((p) => [p.id, p.owner])));
+        })
+      : undefined;
     const outcome = {
       target: target.description,
+      mail,
       seed: opts.seed,
       providers,
       customers: customers.length,
@@ -195,6 +219,7 @@ async function main(): Promise<number> {
     for (const l of listeners) l.stop();
     await Promise.all(clients.map((c) => c.dispose()));
     await target.stop();
+    await sink?.close();
   }
 }
 

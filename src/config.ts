@@ -132,6 +132,9 @@ const envSchema = z
       }),
     WEBHOOK_POLL_MS: z.coerce.number().int().min(10).default(1_000),
     WEBHOOK_SECRET_KEY: optionalString,
+    SMTP_URL: optionalString.refine((v) => v === undefined || /^smtps?:\/\/[^/]/.test(v), { message: "must be an smtp:// or smtps:// URL" }),
+    MAIL_FROM: optionalString,
+    PUBLIC_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/]/.test(v), { message: "must be an http:// or https:// URL" }),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
   });
 
@@ -184,6 +187,7 @@ function crossVariableIssues(env: Record<string, string | undefined>, opts: Load
   // RFC 7518 §3.2: an HS256 key must be at least 256 bits.
   if (set("JWT_SECRET") && env.JWT_SECRET!.trim().length < 32) issues.push("JWT_SECRET: must be at least 32 characters (RFC 7518 §3.2)");
   if (set("WEBHOOK_SECRET_KEY") && env.WEBHOOK_SECRET_KEY!.trim().length < 32) issues.push("WEBHOOK_SECRET_KEY: must be at least 32 characters");
+  if (set("SMTP_URL") && !set("MAIL_FROM")) issues.push("MAIL_FROM: is required when SMTP_URL is set (the sender of every e-mail)");
   if (set("ADMIN_EMAIL") !== set("ADMIN_PASSWORD")) issues.push("ADMIN_PASSWORD: ADMIN_EMAIL and ADMIN_PASSWORD must be set together");
   return issues;
 }
@@ -244,6 +248,16 @@ export interface Config {
   eventRetentionDays: number;
   /** Signed webhooks (issue 14). */
   webhooks: WebhookConfig;
+  /**
+   * Outgoing e-mail (nodemailer): `SMTP_URL` (smtp:// or smtps://, credentials in the URL) and
+   * the `MAIL_FROM` sender. Undefined: consumers only log notifications.
+   */
+  mail?: { smtpUrl: string; from: string };
+  /**
+   * Public origin of this API for links it hands out (calendar feed URLs), from `PUBLIC_URL`;
+   * undefined: `http://HOST:PORT` of the listening server.
+   */
+  publicUrl?: string;
   logLevel: string;
 }
 
@@ -358,6 +372,8 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
       pollMs: e.WEBHOOK_POLL_MS,
       secretKey: e.WEBHOOK_SECRET_KEY,
     },
+    mail: e.SMTP_URL && e.MAIL_FROM ? { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM } : undefined,
+    publicUrl: e.PUBLIC_URL,
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === "test" ? "silent" : "info"),
   };
 }

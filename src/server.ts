@@ -22,11 +22,13 @@ import { formatError, toGraphQLError } from "./graphql/error-format";
 import { corsMiddleware, isWebSocketOriginAllowed } from "./graphql/cors-policy";
 import { createQueryLimitsPlugin } from "./graphql/query-limits";
 import { mountExplorer } from "./explorer/explorer";
+import { startInProcessMail } from "./consumers/in-process-mail";
 import { createLogger } from "./logger";
 import { apolloMetricsPlugin } from "./observability/apollo-metrics-plugin";
 import { httpAccessLog, requestIdMiddleware, requestIdOf } from "./observability/http-request-id";
 import { Metrics } from "./observability/metrics";
 import { createServices, type Services, type Viewer } from "./services";
+import { CALENDAR_FEED_PATH } from "./services/calendar-feed.service";
 import { LoginThrottle } from "./services/login-throttle";
 import { resolveSigningSecret } from "./services/signing-key";
 import { TokenService } from "./services/token.service";
@@ -90,12 +92,25 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     if (signing.source === "process") log.warn("JWT_SECRET is not set: using a random secret; tokens will not survive a restart");
     if (signing.source === "embedded-data-dir") log.info({ file: signing.file }, "JWT_SECRET is not set: signing with the key kept in the embedded data directory");
     const tokens = new TokenService(signing.secret, config.accessTokenTtlSeconds);
+    // Known once the server listens (PORT=0 picks the port then).
+    let origin = config.publicUrl ?? `http://${config.host}:${config.port}`;
     // Own registry per server (several servers share one test process).
     const metrics = new Metrics({ db: database.db, log });
     const live = new LivePublisher(pubSub, log, metrics.livePublisherHooks());
     let relay: RelayHandle | undefined;
     const loginThrottle = new LoginThrottle(config.loginRateLimit, redisClient);
-    const services = createServices({ db: database.db, clock, config, tokens, live, loginThrottle, relayStatus: () => relay?.relay.status(), pubSub });
+    const services = createServices({
+      db: database.db,
+      clock,
+      config,
+      tokens,
+      live,
+      loginThrottle,
+      relayStatus: () => relay?.relay.status(),
+      pubSub,
+      // Feed tokens derive from the signing secret, so they last as long as sessions do.
+      calendarFeed: { secret: signing.secret, baseUrl: () => origin },
+    });
     if (config.admin) {
       await services.auth.ensureAdmin(config.admin.email, config.admin.password);
       log.info({ email: config.admin.email }, "admin account ensured");
@@ -122,6 +137,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       worker.start();
       live.onCommit(() => worker.wake());
       cleanup.unshift(() => worker.stop());
+    }
+    if (config.mail) {
+      const mail = startInProcessMail({ ...config, mail: config.mail }, database.db, relay, log);
+      // Before the relay (and its emulator) and the database close: cleanup runs in order.
+      if (mail) cleanup.unshift(() => mail.stop());
     }
 
     if (config.workers) {
@@ -215,6 +235,17 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     // Before the explorer and Apollo: a preflight (OPTIONS) is answered here.
     const cors = corsMiddleware(config.corsOrigins);
     if (cors) app.use("/graphql", cors);
+    app.get(`${CALENDAR_FEED_PATH}/:token`, async (req, res) => {
+      try {
+        const ics = await services.calendarFeeds.render(req.params.token);
+        // One answer for a wrong, rotated or malformed token: nothing to tell them apart.
+        if (ics === undefined) return void res.status(404).type("text/plain").send("not found");
+        res.status(200).set({ "content-type": "text/calendar; charset=utf-8", "cache-control": "private, max-age=300" }).send(ics);
+      } catch (err) {
+        log.warn({ err }, "calendar feed failed");
+        res.status(500).end();
+      }
+    });
     // GraphiQL from bundled assets (no CDN); before Apollo so a browser's GET /graphql gets the page.
     if (!config.isProduction) mountExplorer(app, { graphqlPath: "/graphql" });
     app.use(
@@ -245,6 +276,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     });
     const port = (httpServer.address() as AddressInfo).port;
     const hostForUrl = config.host.includes(":") ? `[${config.host}]` : config.host;
+    if (!config.publicUrl) origin = `http://${hostForUrl}:${port}`;
     let stopping: Promise<void> | undefined;
     return {
       url: `http://${hostForUrl}:${port}/graphql`,

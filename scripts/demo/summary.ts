@@ -1,6 +1,7 @@
 import { DateTime } from "luxon";
 import type { DemoProvider, DemoSlot, Ledger } from "./ledger";
 import { describePlan, HORIZON_DAYS, MINIMUM_NOTICE_MINUTES } from "./schedules";
+import type { MailReport } from "./mail";
 import type { ListenerReport, ServerStateReport } from "./verify";
 
 /** Everything the summary shows. */
@@ -10,6 +11,8 @@ export interface DemoOutcome {
   providers: readonly DemoProvider[];
   customers: number;
   ledger: Ledger;
+  /** The e-mail check, when the demo ran an SMTP server for the target. */
+  mail?: MailReport;
   server: ServerStateReport;
   listeners: readonly ListenerReport[];
   raceProblems: readonly string[];
@@ -41,7 +44,8 @@ export function passed(o: DemoOutcome): boolean {
     o.raceProblems.length === 0 &&
     o.availabilityProblems.length === 0 &&
     o.finalAvailabilityProblems.length === 0 &&
-    o.listeners.every((l) => l.ok)
+    o.listeners.every((l) => l.ok) &&
+    (o.mail?.problems.length ?? 0) === 0
   );
 }
 
@@ -112,6 +116,13 @@ export function renderSummary(o: DemoOutcome): string {
     "",
   );
 
+  if (o.mail) {
+    out.push(
+      `E-mail (a real SMTP server in the demo): ${o.mail.customerMails} to customers, ${o.mail.ownerMails} to providers' owners, ${o.mail.expected} expected from the bookings' histories; ` +
+        `${o.mail.bookingsMatched} of ${o.mail.bookings} bookings' invites match their histories (one UID, SEQUENCE per change, REQUEST while active, CANCEL after)`,
+      "",
+    );
+  }
   out.push(`Phases: ${o.phases.map((p) => `${p.name} ${seconds(p.ms)}`).join(", ")}`);
   const problems = [
     ...ledger.failures.map((f) => `demo action failed: ${f}`),
@@ -120,6 +131,7 @@ export function renderSummary(o: DemoOutcome): string {
     ...o.finalAvailabilityProblems.map((p) => `final availableSlots: ${p}`),
     ...o.server.problems.map((p) => `server state: ${p}`),
     ...o.listeners.flatMap((r) => r.problems.map((p) => `${r.listener.label}: ${p}`)),
+    ...(o.mail?.problems ?? []).map((p) => `e-mail: ${p}`),
   ];
   if (problems.length > 0) {
     out.push("", `Problems (${problems.length}):`, ...problems.slice(0, 40).map((p) => `  - ${p}`));
@@ -130,6 +142,7 @@ export function renderSummary(o: DemoOutcome): string {
     `Server state matches the demo's own record: ${o.server.problems.length === 0 && o.raceProblems.length === 0 && o.finalAvailabilityProblems.length === 0 ? "yes" : "no"}`,
   );
   out.push(`Every listener saw every change it was entitled to: ${o.listeners.every((l) => l.ok) ? "yes" : "no"}`);
+  if (o.mail) out.push(`Every party's e-mail and invites match the bookings' histories: ${o.mail.problems.length === 0 ? "yes" : "no"}`);
   out.push(`Elapsed: ${seconds(o.elapsedMs)}`);
   out.push(`Result: ${passed(o) ? "PASS" : "FAIL"}`);
   return out.join("\n");

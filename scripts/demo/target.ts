@@ -27,9 +27,10 @@ async function answers(healthUrl: string): Promise<boolean> {
 /**
  * An explicit URL must answer `/healthz`. Without one, a server on the default URL is
  * used when it answers; otherwise one is started in this process on the embedded default
- * (in-memory PGlite, in-process pub/sub, a free port) and stopped by `stop()`.
+ * (in-memory PGlite, in-process pub/sub, a free port) and stopped by `stop()`; given `smtpUrl`,
+ * that server sends its e-mail there (it runs the mail consumers itself).
  */
-export async function resolveTarget(explicitUrl: string | undefined): Promise<Target> {
+export async function resolveTarget(explicitUrl: string | undefined, smtpUrl?: string): Promise<Target> {
   const candidate = endpointsOf(explicitUrl ?? DEFAULT_URL);
   if (await answers(candidate.healthUrl)) {
     return { ...candidate, mode: "external", description: `running server at ${candidate.url}`, stop: async () => undefined };
@@ -37,7 +38,13 @@ export async function resolveTarget(explicitUrl: string | undefined): Promise<Ta
   if (explicitUrl) throw new Error(`no Slotwise server answers at ${candidate.healthUrl}`);
 
   // A fixed secret only silences the "random secret" warning; the tokens die with the process anyway.
-  const config = loadConfig({ PGLITE_DIR: "memory://", PORT: "0", LOG_LEVEL: "warn", JWT_SECRET: randomBytes(32).toString("hex") });
+  const config = loadConfig({
+    PGLITE_DIR: "memory://",
+    PORT: "0",
+    LOG_LEVEL: "warn",
+    JWT_SECRET: randomBytes(32).toString("hex"),
+    ...(smtpUrl ? { SMTP_URL: smtpUrl, MAIL_FROM: "Slotwise demo <bookings@slotwise.demo>" } : {}),
+  });
   const server = await startServer(config);
   return {
     url: server.url,

@@ -2,7 +2,8 @@ import { exitGracefullyOnSignals } from "../shutdown-signals";
 import { ConfigError, loadConfig } from "../config";
 import { createBookingConsumer, HANDLED_EVENT_TYPES, type ConsumerName } from "../consumers/booking-consumer";
 import { ConsumerSetupError, openConsumerDatabase, resolveConsumerQueue } from "../consumers/consumer-config";
-import { LogNotifier } from "../consumers/notifier";
+import { createSmtpTransport, MailNotifier } from "../consumers/mail-notifier";
+import { LogNotifier, type Notifier } from "../consumers/notifier";
 import { createLogger } from "../logger";
 
 const USAGE = "usage: npm run consumer -- provider|customer\n";
@@ -13,8 +14,10 @@ const WAIT_TIME_SECONDS = 5;
 
 /**
  * `npm run consumer -- provider|customer`: a notification consumer on SQS (issue 3).
- * `provider` notifies providers of new booking requests; `customer` notifies customers of
- * confirmations, rejections and cancellations. Notifications are structured log lines.
+ * `provider` notifies providers' owners of new booking requests; `customer` notifies customers of
+ * every change to their bookings, and owners of customer cancellations and reschedules (see
+ * CONSUMER_ROUTES). With `SMTP_URL` and `MAIL_FROM` they are e-mails with calendar invites, read
+ * from the API's database (`DATABASE_URL`, required then); otherwise structured log lines.
  * SIGTERM/SIGINT stop it gracefully (the message being handled is finished and deleted);
  * a second signal exits at once.
  */
@@ -36,6 +39,11 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   const consumerName: ConsumerName = name;
+  if (config.mail && !config.databaseUrl) {
+    // The embedded PGlite of `npm start` belongs to that process; a consumer's own has no users.
+    process.stderr.write("SMTP_URL is set but DATABASE_URL is not: e-mail needs the API's database, for the addresses and the bookings' history.\n");
+    process.exit(1);
+  }
 
   let queue;
   try {
@@ -48,12 +56,14 @@ async function main(): Promise<void> {
     throw err;
   }
   const database = await openConsumerDatabase(config, consumerName);
+  const transport = config.mail ? createSmtpTransport(config.mail.smtpUrl) : undefined;
+  const notifier: Notifier = transport && config.mail ? new MailNotifier(transport, config.mail.from, log) : new LogNotifier(log);
   const consumer = createBookingConsumer({
     name: consumerName,
     queueUrl: queue.queueUrl,
     sqs: queue.sqs,
     db: database.db,
-    notifier: new LogNotifier(log),
+    notifier,
     log,
     waitTimeSeconds: WAIT_TIME_SECONDS,
   });
@@ -65,6 +75,7 @@ async function main(): Promise<void> {
       endpoint: queue.endpoint ?? "AWS default",
       sqs: queue.source,
       handles: HANDLED_EVENT_TYPES[consumerName],
+      notifier: transport ? "smtp" : "log",
       processedEventStore: database.kind === "postgres" ? "DATABASE_URL" : `PGlite ${config.consumerStateDir}/${consumerName}`,
     },
     `${consumerName} consumer listening on ${queue.queueUrl}`,
@@ -77,6 +88,7 @@ async function main(): Promise<void> {
     stop: async () => {
       await consumer.stop();
       queue.sqs.destroy();
+      transport?.close();
       await database.close();
       log.info("consumer stopped");
     },

@@ -1,24 +1,49 @@
 import type { Message, SQSClient } from "@aws-sdk/client-sqs";
 import { Consumer } from "sqs-consumer";
 import type { Db } from "../db/client";
-import type { BookingEventType } from "../domain/booking-lifecycle";
+import { BOOKING_EVENT_TYPES, type BookingEventType } from "../domain/booking-lifecycle";
 import { bookingEventEnvelopeSchema, type BookingEventEnvelope } from "../events/envelope";
 import type { Logger } from "../logger";
+import { catalogTypes, templateFor, type NotificationRecipient } from "./notification-catalog";
 import { notificationFor, type Notifier } from "./notifier";
 import { handleOnce } from "./processed-events";
 
-/** The two notification consumers of issue 3; the name is also who gets notified. */
+/** The two notification consumers of issue 3; each reads its own queue. */
 export type ConsumerName = "provider" | "customer";
+
+/** Who a consumer notifies of which event types. */
+export interface NotificationRoute {
+  recipient: NotificationRecipient;
+  eventTypes: readonly BookingEventType[];
+}
+
+/**
+ * What each consumer sends, from {@link NOTIFICATION_CATALOG}. The provider consumer reads
+ * `booking-request-queue`, which carries BOOKING_CREATED only. Everything else (the customer's
+ * messages, and the owner's of customer cancellations and reschedules) exists only on
+ * `booking-events-queue`; a standard queue hands each message to one reader, so the consumer of
+ * that queue, the customer consumer, sends all of it.
+ */
+export const CONSUMER_ROUTES: Record<ConsumerName, readonly NotificationRoute[]> = {
+  provider: [{ recipient: "provider", eventTypes: ["BOOKING_CREATED"] }],
+  customer: [
+    { recipient: "customer", eventTypes: catalogTypes("customer") },
+    { recipient: "provider", eventTypes: catalogTypes("provider").filter((t) => t !== "BOOKING_CREATED") },
+  ],
+};
 
 /** Event types each consumer acts on; every other event on its queue is acknowledged and skipped. */
 export const HANDLED_EVENT_TYPES: Record<ConsumerName, readonly BookingEventType[]> = {
-  provider: ["BOOKING_CREATED"],
-  customer: ["BOOKING_CONFIRMED", "BOOKING_REJECTED", "BOOKING_CANCELLED"],
+  provider: [...new Set(CONSUMER_ROUTES.provider.flatMap((r) => r.eventTypes))],
+  customer: [...new Set(CONSUMER_ROUTES.customer.flatMap((r) => r.eventTypes))],
 };
 
-/** Key of a consumer's rows in `processed_events`. */
-export function consumerKey(name: ConsumerName): string {
-  return `${name}-notifier`;
+/**
+ * Key of a recipient's rows in `processed_events`: one row per (recipient, event) notified, so a
+ * redelivery after a partial failure sends only what is missing.
+ */
+export function consumerKey(recipient: NotificationRecipient): string {
+  return `${recipient}-notifier`;
 }
 
 export interface BookingConsumerOptions {
@@ -29,8 +54,8 @@ export interface BookingConsumerOptions {
   db: Db;
   notifier: Notifier;
   log: Logger;
-  /** Defaults to {@link HANDLED_EVENT_TYPES}[name]. */
-  handledTypes?: readonly BookingEventType[];
+  /** Defaults to {@link CONSUMER_ROUTES}[name]. */
+  routes?: readonly NotificationRoute[];
   /** Visibility timeout requested on receive; defaults to the queue's own. */
   visibilityTimeoutSeconds?: number;
   /** Long-poll wait, 1-20 s. Default 20. `stop()` may wait this long for the current poll. */
@@ -80,26 +105,47 @@ export function parseEnvelope(body: string | undefined): BookingEventEnvelope {
   return parsed.data;
 }
 
+/**
+ * The event type of a body that is otherwise an envelope of a type this build does not know (a
+ * newer producer's), or undefined. docs/events.md: consumers skip types they do not know.
+ */
+export function unknownEventType(body: string | undefined): string | undefined {
+  try {
+    const json = JSON.parse(body ?? "") as { eventType?: unknown; version?: unknown } | null;
+    const type = json?.eventType;
+    if (json?.version !== 1 || typeof type !== "string") return undefined;
+    return (BOOKING_EVENT_TYPES as readonly string[]).includes(type) ? undefined : type;
+  } catch {
+    return undefined;
+  }
+}
+
 function isPoison(err: unknown): boolean {
   return err instanceof PoisonMessageError || (err instanceof Error && err.cause instanceof PoisonMessageError);
 }
 
 /**
- * A notification consumer on an SQS queue (sqs-consumer). Per message: validate the envelope
- * (poison -> throw, see {@link PoisonMessageError}); skip event types this consumer does not
- * handle; otherwise notify through `notifier`, at most once per event id across redeliveries and
- * restarts ({@link handleOnce}). The message is deleted only when that returns; a notifier
+ * A notification consumer on an SQS queue (sqs-consumer). Per message: acknowledge an event type
+ * this build does not know ({@link unknownEventType}); validate the envelope (poison -> throw, see
+ * {@link PoisonMessageError}); find its recipients ({@link CONSUMER_ROUTES}, narrowed by the
+ * catalog's conditions) and acknowledge it when there are none; otherwise notify each through
+ * `notifier`, once per (recipient, event id) across redeliveries and restarts
+ * ({@link handleOnce}). The message is deleted only when every recipient is done; a notifier
  * failure leaves it for redelivery.
  */
 export function createBookingConsumer(opts: BookingConsumerOptions): BookingConsumer {
-  const handled = new Set<BookingEventType>(opts.handledTypes ?? HANDLED_EVENT_TYPES[opts.name]);
-  const key = consumerKey(opts.name);
-  const log = opts.log.child({ consumer: key, queueUrl: opts.queueUrl });
+  const routes = opts.routes ?? CONSUMER_ROUTES[opts.name];
+  const log = opts.log.child({ consumer: `${opts.name}-consumer`, queueUrl: opts.queueUrl });
   const waitTimeSeconds = opts.waitTimeSeconds ?? 20;
   const vt = opts.visibilityTimeoutSeconds;
 
   async function handleMessage(message: Message): Promise<Message> {
     const receiveCount = message.Attributes?.ApproximateReceiveCount;
+    const unknownType = unknownEventType(message.Body);
+    if (unknownType) {
+      log.debug({ messageId: message.MessageId, eventType: unknownType }, "event type unknown to this consumer: acknowledged");
+      return message;
+    }
     let event: BookingEventEnvelope;
     try {
       event = parseEnvelope(message.Body);
@@ -111,14 +157,20 @@ export function createBookingConsumer(opts: BookingConsumerOptions): BookingCons
       throw err;
     }
     const ctx = { messageId: message.MessageId, eventId: event.eventId, eventType: event.eventType, bookingId: event.bookingId };
-    if (!handled.has(event.eventType)) {
+    const recipients = routes
+      .filter((r) => r.eventTypes.includes(event.eventType) && templateFor(event, r.recipient) !== undefined)
+      .map((r) => r.recipient);
+    if (recipients.length === 0) {
       log.debug(ctx, "event type not handled by this consumer: acknowledged");
       return message;
     }
-    const outcome = await handleOnce(opts.db, { consumer: key, eventId: event.eventId }, () =>
-      opts.notifier.notify(notificationFor(opts.name, event)),
-    );
-    log.debug({ ...ctx, outcome, receiveCount }, outcome === "duplicate" ? "duplicate event: already notified" : "event handled");
+    // One record per recipient: if the second send fails, the redelivery skips the first.
+    for (const recipient of recipients) {
+      const outcome = await handleOnce(opts.db, { consumer: consumerKey(recipient), eventId: event.eventId }, (tx) =>
+        opts.notifier.notify(notificationFor(recipient, event), { event, db: tx }),
+      );
+      log.debug({ ...ctx, recipient, outcome, receiveCount }, outcome === "duplicate" ? "duplicate event: already notified" : "event handled");
+    }
     return message;
   }
 

@@ -1,8 +1,9 @@
+import type { DbOrTx } from "../db/client";
 import type { Logger } from "../logger";
 import type { BookingEventEnvelope } from "../events/envelope";
+import type { NotificationRecipient } from "./notification-catalog";
 
-/** Who a notification is for. */
-export type NotificationRecipient = "provider" | "customer";
+export type { NotificationRecipient } from "./notification-catalog";
 
 /** What a consumer asks its notifier to deliver; all instants are ISO-8601 UTC. */
 export interface Notification {
@@ -20,13 +21,25 @@ export interface Notification {
   eventId: string;
 }
 
+/** What a notifier may use besides the notification itself. */
+export interface NotifyContext {
+  /** The whole event the notification is about. */
+  event: BookingEventEnvelope;
+  /**
+   * The consumer's transaction (the one holding the processed-event marker): read what the
+   * message needs (addresses, history) through it, never through another connection, which on
+   * PGlite would wait for this transaction forever.
+   */
+  db: DbOrTx;
+}
+
 /**
  * Delivers notifications (e-mail, push, ... behind this seam).
  * A rejected promise means "not delivered": the consumer leaves the message on the queue so
  * SQS redelivers it.
  */
 export interface Notifier {
-  notify(notification: Notification): Promise<void>;
+  notify(notification: Notification, ctx: NotifyContext): Promise<void>;
 }
 
 /** Builds the notification a consumer sends for an event. */

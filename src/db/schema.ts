@@ -365,6 +365,20 @@ export const webhookDeliveries = pgTable(
 
 export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
 export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
+/**
+ * A user's secret calendar feed (contract part 6, `User.calendarFeedUrl`). The URL's token is
+ * HMAC-SHA256(server secret, `nonce`), so it can be shown again without being stored; only its
+ * SHA-256 (`tokenHash`, hex) is kept, for the lookup. Rotating replaces the nonce and the hash.
+ */
+export const calendarFeeds = pgTable("calendar_feeds", {
+  userId: uuid("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  nonce: text("nonce").notNull(),
+  tokenHash: text("token_hash").notNull().unique("calendar_feeds_token_hash_key"),
+  createdAt: tz("created_at").notNull().defaultNow(),
+});
+
 export type UserRow = typeof users.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
 export type RefreshTokenRow = typeof refreshTokens.$inferSelect;
@@ -374,3 +388,4 @@ export type BookingRow = typeof bookings.$inferSelect;
 export type BookingStatusChangeRow = typeof bookingStatusChanges.$inferSelect;
 export type OutboxRow = typeof outbox.$inferSelect;
 export type ScheduleRow = typeof schedules.$inferSelect;
+export type CalendarFeedRow = typeof calendarFeeds.$inferSelect;

@@ -5,6 +5,7 @@ import type { LivePubSub } from "../events/pubsub";
 import { AuthResolver } from "../resolvers/auth.resolver";
 import { BookingResolver } from "../resolvers/booking.resolver";
 import { EventLogResolver } from "../resolvers/event-log.resolver";
+import { CalendarFeedResolver } from "../resolvers/calendar-feed.resolver";
 import { OutboxStatusResolver } from "../resolvers/outbox-status.resolver";
 import { ProviderResolver } from "../resolvers/provider.resolver";
 import { ScheduleResolver } from "../resolvers/schedule.resolver";
@@ -12,7 +13,7 @@ import { SlotResolver } from "../resolvers/slot.resolver";
 import { SubscriptionResolver } from "../resolvers/subscription.resolver";
 import { WebhookResolver } from "../resolvers/webhook.resolver";
 
-export const RESOLVERS = [AuthResolver, ProviderResolver, SlotResolver, BookingResolver, SubscriptionResolver, OutboxStatusResolver, ScheduleResolver, EventLogResolver, WebhookResolver] as const;
+export const RESOLVERS = [AuthResolver, ProviderResolver, SlotResolver, BookingResolver, SubscriptionResolver, OutboxStatusResolver, ScheduleResolver, EventLogResolver, WebhookResolver, CalendarFeedResolver] as const;
 
 /**
  * Builds the executable schema. Input validation is done by the services (domain

@@ -11,6 +11,8 @@ import { BookingExpiryService } from "./booking-expiry.service";
 import { BookingRescheduleService } from "./booking-reschedule.service";
 import { BookingQueryService } from "./booking-query.service";
 import { BookingTransitionService } from "./booking-transition.service";
+import { randomBytes } from "node:crypto";
+import { CalendarFeedService } from "./calendar-feed.service";
 import { createLoaders, type Loaders } from "./data-loaders";
 import { EventLogService } from "./event-log.service";
 import type { LoginThrottle } from "./login-throttle";
@@ -40,6 +42,7 @@ export interface Services {
   slotBlock: SlotBlockService;
   eventLog: EventLogService;
   webhooks: WebhookService;
+  calendarFeeds: CalendarFeedService;
   /** A fresh set of DataLoaders; call once per request or subscription event. */
   createLoaders(): Loaders;
 }
@@ -58,6 +61,11 @@ export interface ServiceDeps {
   pubSub?: LivePubSub;
   /** Timings of event-log streams (tests shorten them). */
   eventStream?: FollowOptions;
+  /**
+   * Calendar feed URLs: the server secret their tokens derive from, and the public origin they
+   * start with. Default: a random secret per process and `http://127.0.0.1`.
+   */
+  calendarFeed?: { secret: string; baseUrl: () => string };
 }
 
 /** `EVENT_RETENTION_DAYS`' default (DESIGN.md "Environment"). */
@@ -79,6 +87,12 @@ export function createServices(d: ServiceDeps): Services {
     slotBlock: new SlotBlockService(d.db, d.clock, d.live),
     eventLog: new EventLogService(d.db, d.clock, bookingQuery, d.pubSub, d.config.eventRetentionDays ?? DEFAULT_EVENT_RETENTION_DAYS, d.eventStream),
     webhooks: new WebhookService(d.db, d.clock, d.config.webhooks ?? DEVELOPMENT_WEBHOOK_POLICY),
+    calendarFeeds: new CalendarFeedService(
+      d.db,
+      d.clock,
+      d.calendarFeed?.secret ?? randomBytes(32).toString("hex"),
+      d.calendarFeed?.baseUrl ?? (() => "http://127.0.0.1"),
+    ),
     createLoaders: () => createLoaders(d.db),
   };
 }

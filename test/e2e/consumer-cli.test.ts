@@ -22,9 +22,10 @@ interface CliProcess {
   child: ChildProcess;
   lines: Record<string, unknown>[];
   exited: Promise<number | null>;
+  stderr(): string;
 }
 
-function runConsumerCli(name: string, env: Record<string, string>): CliProcess {
+function runConsumerCli(name: string, env: Record<string, string>, quiet = false): CliProcess {
   const child = spawn(process.execPath, ["--import", "tsx", "src/cli/consumer.ts", name], {
     cwd: root,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", NODE_ENV: "development", LOG_LEVEL: "info", ...env },
@@ -42,11 +43,11 @@ function runConsumerCli(name: string, env: Record<string, string>): CliProcess {
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
   const exited = new Promise<number | null>((resolve) =>
     child.on("exit", (code) => {
-      if (code !== 0 && stderr) console.error(`consumer ${name} stderr:\n${stderr}`);
+      if (code !== 0 && stderr && !quiet) console.error(`consumer ${name} stderr:\n${stderr}`);
       resolve(code);
     }),
   );
-  return { child, lines, exited };
+  return { child, lines, exited, stderr: () => stderr };
 }
 
 function notifications(cli: CliProcess): { recipient: string; eventId: string; eventType: string }[] {
@@ -80,8 +81,8 @@ describe("npm run consumer (CLI process)", () => {
     rmSync(stateDir, { recursive: true, force: true });
   });
 
-  function start(name: string): CliProcess {
-    const cli = runConsumerCli(name, env);
+  function start(name: string, extraEnv: Record<string, string> = {}, quiet = false): CliProcess {
+    const cli = runConsumerCli(name, { ...env, ...extraEnv }, quiet);
     started.push(cli);
     return cli;
   }
@@ -123,19 +124,35 @@ describe("npm run consumer (CLI process)", () => {
     expect(await second.exited).toBe(0);
   }, CLI_TEST_TIMEOUT_MS);
 
-  test("customer: prints notifications for confirmations, rejections and cancellations from the events queue, and none for other events", async () => {
+  test("customer: prints a notification for every booking event from the events queue, and none for a type it does not know", async () => {
     const queueUrl = emulator().queueUrls.bookingEvents;
     const cli = start("customer");
-    expect(await listening(cli)).toMatchObject({ queueUrl });
+    expect(await listening(cli)).toMatchObject({ queueUrl, notifier: "log" });
     const events = (["BOOKING_CREATED", "BOOKING_CONFIRMED", "BOOKING_REJECTED", "BOOKING_CANCELLED", "BOOKING_EXPIRED"] as const).map((t) => sampleEvent(t));
     for (const e of events) await send(sqs(), queueUrl, e);
+    const unknown = { ...sampleEvent("BOOKING_CREATED"), eventType: "WAITLIST_OFFER_MADE" } as unknown as BookingEventEnvelope;
+    await send(sqs(), queueUrl, unknown);
 
-    await waitFor("three customer notifications", () => notifications(cli).length >= 3);
+    await waitFor("five customer notifications", () => notifications(cli).length >= 5);
     await waitUntilDrained(sqs(), queueUrl);
-    const expected = events.slice(1, 4).map((e) => ({ recipient: "customer", eventId: e.eventId, eventType: e.eventType }));
+    const expected = events.map((e) => ({ recipient: "customer", eventId: e.eventId, eventType: e.eventType }));
     const got = notifications(cli).map((n) => ({ recipient: n.recipient, eventId: n.eventId, eventType: n.eventType }));
     expect(got.sort((a, b) => a.eventId.localeCompare(b.eventId))).toEqual(expected.sort((a, b) => a.eventId.localeCompare(b.eventId)));
     cli.child.kill("SIGTERM");
     expect(await cli.exited).toBe(0);
+  }, CLI_TEST_TIMEOUT_MS);
+
+  test("with SMTP_URL it e-mails, which needs the API's database: without DATABASE_URL it refuses to start", async () => {
+    const mail = { SMTP_URL: "smtp://127.0.0.1:1", MAIL_FROM: "bookings@slotwise.test" };
+    if (pg) {
+      const cli = start("customer", mail);
+      expect(await listening(cli)).toMatchObject({ notifier: "smtp" });
+      cli.child.kill("SIGTERM");
+      expect(await cli.exited).toBe(0);
+    } else {
+      const cli = start("customer", mail, true);
+      expect(await cli.exited).toBe(1);
+      expect(cli.stderr()).toMatch(/SMTP_URL is set but DATABASE_URL is not/);
+    }
   }, CLI_TEST_TIMEOUT_MS);
 });

@@ -87,26 +87,57 @@ describe.each(BACKENDS)("SQS notification consumers with the processed-event sto
     expect(second.delivered.map((n) => n.eventId)).toEqual([fresh.eventId]);
   });
 
-  it("the customer consumer notifies confirmations, rejections and cancellations, and deletes events it does not handle", async (db) => {
+  it("the customer consumer notifies the customer of every event type in the catalog, and acknowledges a type it does not know", async (db) => {
     const queues = await freshQueues(sqs());
     const notifier = new RecordingNotifier();
-    const handled: BookingEventType[] = ["BOOKING_CONFIRMED", "BOOKING_REJECTED", "BOOKING_CANCELLED"];
-    const skipped: BookingEventType[] = ["BOOKING_CREATED", "BOOKING_EXPIRED", "BOOKING_REMINDER"];
-    const events = [...handled, ...skipped].map((t) => sampleEvent(t));
+    const handled: BookingEventType[] = [
+      "BOOKING_CREATED",
+      "BOOKING_CONFIRMED",
+      "BOOKING_REJECTED",
+      "BOOKING_CANCELLED",
+      "BOOKING_EXPIRED",
+      "BOOKING_RESCHEDULED",
+      "BOOKING_REMINDER",
+    ];
+    const events = handled.map((t) => sampleEvent(t));
     for (const e of events) await sendEvent(sqs(), queues.bookingEvents, e);
+    // A newer producer's event type: skipped (docs/events.md), neither notified nor dead-lettered.
+    const future = { ...sampleEvent("BOOKING_CREATED"), eventType: "WAITLIST_OFFER_MADE" };
+    await sendBody(sqs(), queues.bookingEvents, JSON.stringify(future));
 
     startConsumer({ name: "customer", queueUrl: queues.bookingEvents, sqs: sqs(), db, notifier, batchSize: 10 });
 
-    await waitFor("three customer notifications", () => notifier.delivered.length >= handled.length);
+    await waitFor("seven customer notifications", () => notifier.delivered.length >= handled.length);
     await waitUntilDrained(sqs(), queues.bookingEvents);
-    const expected = events
-      .filter((e) => handled.includes(e.eventType))
-      .map((e) => ({ recipient: "customer", eventType: e.eventType, eventId: e.eventId, bookingId: e.bookingId, userId: e.userId, status: e.status, reason: e.reason }));
+    const expected = events.map((e) => ({ recipient: "customer", eventType: e.eventType, eventId: e.eventId, bookingId: e.bookingId, userId: e.userId, status: e.status, reason: e.reason }));
     const got = notifier.delivered.map((n) => ({ recipient: n.recipient, eventType: n.eventType, eventId: n.eventId, bookingId: n.bookingId, userId: n.userId, status: n.status, reason: n.reason }));
+    // The samples' actor is not the customer, so the owner hears of none of these.
     expect(got.sort(byEventId)).toEqual(expected.sort(byEventId));
-    for (const e of events.filter((x) => skipped.includes(x.eventType))) {
-      expect(await processedRows(db, consumerKey("customer"), e.eventId)).toBe(0);
-    }
+    expect(await processedRows(db, consumerKey("customer"), future.eventId)).toBe(0);
+  });
+
+  it("the customer consumer also tells the provider's owner of a customer's cancellation and reschedule, not of the provider's own", async (db) => {
+    const queues = await freshQueues(sqs());
+    const notifier = new RecordingNotifier();
+    const byCustomer = (t: BookingEventType) => {
+      const e = sampleEvent(t);
+      return { ...e, actorId: e.userId };
+    };
+    const cancelled = byCustomer("BOOKING_CANCELLED");
+    const moved = byCustomer("BOOKING_RESCHEDULED");
+    const cancelledByProvider = sampleEvent("BOOKING_CANCELLED");
+    for (const e of [cancelled, moved, cancelledByProvider]) await sendEvent(sqs(), queues.bookingEvents, e);
+
+    startConsumer({ name: "customer", queueUrl: queues.bookingEvents, sqs: sqs(), db, notifier, batchSize: 10 });
+
+    await waitFor("five notifications", () => notifier.delivered.length >= 5);
+    await waitUntilDrained(sqs(), queues.bookingEvents);
+    const got = notifier.delivered.map((n) => `${n.recipient} ${n.eventId}`).sort();
+    expect(got).toEqual(
+      [`customer ${cancelled.eventId}`, `provider ${cancelled.eventId}`, `customer ${moved.eventId}`, `provider ${moved.eventId}`, `customer ${cancelledByProvider.eventId}`].sort(),
+    );
+    expect(await processedRows(db, consumerKey("provider"), cancelled.eventId)).toBe(1);
+    expect(await processedRows(db, consumerKey("provider"), cancelledByProvider.eventId)).toBe(0);
   });
 
   it("the provider consumer deletes a BOOKING_CONFIRMED without notifying anyone", async (db) => {

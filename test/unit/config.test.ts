@@ -146,6 +146,21 @@ describe("loadConfig", () => {
     for (const name of ["DATABASE_URL", "JWT_SECRET", "ADMIN_PASSWORD", "PORT"]) expect(err.message).toContain(name);
   });
 
+  test("SMTP_URL needs MAIL_FROM and an smtp(s) URL; with both, mail is configured", () => {
+    expect(configError({ SMTP_URL: "smtp://127.0.0.1:1025" }).message).toMatch(/MAIL_FROM: is required when SMTP_URL is set/);
+    expect(configError({ SMTP_URL: "http://mail.example.com", MAIL_FROM: "a@b.c" }).message).toMatch(/SMTP_URL: must be an smtp/);
+    expect(loadConfig({}).mail).toBeUndefined();
+    expect(loadConfig({ SMTP_URL: "smtps://u:p@mail.example.com", MAIL_FROM: "Slotwise <a@b.c>" }).mail).toEqual({
+      smtpUrl: "smtps://u:p@mail.example.com",
+      from: "Slotwise <a@b.c>",
+    });
+  });
+
+  test("PUBLIC_URL must be an http(s) URL", () => {
+    expect(configError({ PUBLIC_URL: "api.example.com" }).message).toMatch(/PUBLIC_URL: must be an http/);
+    expect(loadConfig({ PUBLIC_URL: "https://api.example.com" }).publicUrl).toBe("https://api.example.com");
+  });
+
   test("NODE_ENV=test is silent by default; LOG_LEVEL wins", () => {
     expect(loadConfig({ NODE_ENV: "test" }).logLevel).toBe("silent");
     expect(loadConfig({ NODE_ENV: "test", LOG_LEVEL: "debug" }).logLevel).toBe("debug");
