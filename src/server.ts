@@ -72,7 +72,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     let pingRedis: (() => Promise<void>) | undefined;
     let redisClient: Redis | undefined;
     if (config.redisUrl) {
-      const redis = await createRedisPubSub(config.redisUrl, (err, connection) => log.warn({ err, connection }, "redis connection error"));
+      const redis = await createRedisPubSub(config.redisUrl, (err, connection) => log.warn({ err, connection }, "redis connection error"), config.redisCommandTimeoutMs);
       pubSub = redis.pubSub;
       pingRedis = redis.ping;
       redisClient = redis.client;
