@@ -43,6 +43,23 @@ export function parsePageSize(first: number | null | undefined): number {
   return first;
 }
 
+/** `availableSlots` returns this many slots unless `first` asks otherwise. */
+export const DEFAULT_SLOT_PAGE_SIZE = 200;
+/** Most slots one `availableSlots` call returns. */
+export const MAX_SLOT_PAGE_SIZE = 1_000;
+
+/**
+ * Validates how many slots `availableSlots` returns (`first`): 1..1000, default 200.
+ * @throws BadInputError outside that range.
+ */
+export function parseSlotPageSize(first: number | null | undefined): number {
+  if (first === null || first === undefined) return DEFAULT_SLOT_PAGE_SIZE;
+  if (!Number.isInteger(first) || first < 1 || first > MAX_SLOT_PAGE_SIZE) {
+    throw new BadInputError(`first must be between 1 and ${MAX_SLOT_PAGE_SIZE}`, "first");
+  }
+  return first;
+}
+
 /** One page of a keyset-paginated list. */
 export interface Page<T> {
   items: T[];
