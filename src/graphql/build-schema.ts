@@ -9,6 +9,7 @@ import { ProviderResolver } from "../resolvers/provider.resolver";
 import { ScheduleResolver } from "../resolvers/schedule.resolver";
 import { SlotResolver } from "../resolvers/slot.resolver";
 import { SubscriptionResolver } from "../resolvers/subscription.resolver";
+import { DateTimeISO } from "./scalars";
 
 export const RESOLVERS = [AuthResolver, ProviderResolver, SlotResolver, BookingResolver, SubscriptionResolver, OutboxStatusResolver, ScheduleResolver] as const;
 
@@ -17,5 +18,5 @@ export const RESOLVERS = [AuthResolver, ProviderResolver, SlotResolver, BookingR
  * rules with domain errors), so type-graphql's class-validator integration is off.
  */
 export function buildAppSchema(pubSub: LivePubSub): Promise<GraphQLSchema> {
-  return buildSchema({ resolvers: [...RESOLVERS], pubSub, validate: false });
+  return buildSchema({ resolvers: [...RESOLVERS], pubSub, validate: false, scalarsMap: [{ type: Date, scalar: DateTimeISO }] });
 }

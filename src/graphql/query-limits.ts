@@ -21,6 +21,7 @@ import { LRUCache } from "lru-cache";
 import { DEFAULT_PAGE_SIZE, DEFAULT_SLOT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SLOT_PAGE_SIZE } from "../db/cursor";
 import { SCHEDULE_LIMITS } from "../domain/schedule";
 import { MAX_SLOTS_PER_CALL } from "../services/provider.service";
+import { checkVariableText } from "./variable-text";
 
 /** Bounds on one operation (see `config.queryLimits`). */
 export interface QueryLimits {
@@ -276,7 +277,8 @@ const PLACEHOLDER_DOCUMENT = "{ __typename }";
 
 /**
  * Apollo Server 5 plugin applying both checks to every HTTP operation: the document size
- * before parsing, then depth, cost and aliases once the operation is resolved. A refused
+ * before parsing, then (once the operation is resolved) well-formed text in the variables
+ * (see {@link checkVariableText}), depth, cost and aliases. A refused
  * operation is answered 400 with the first error and never executes.
  */
 export function createQueryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin<any> {
@@ -297,6 +299,8 @@ export function createQueryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin
       return {
         async didResolveOperation(ctx) {
           if (sizeErrors[0]) throw withHttpStatus(sizeErrors[0], 400);
+          const [textError] = checkVariableText(ctx.request.variables);
+          if (textError) throw withHttpStatus(textError, 400);
           const errors = checkOperationLimits({
             schema: ctx.schema,
             document: ctx.document,
@@ -342,6 +346,8 @@ export function limitWsOperation(
       validated.set(payload.query, document);
     }
     const variables = payload.variables ?? undefined;
+    const textErrors = checkVariableText(variables);
+    if (textErrors.length > 0) return textErrors;
     const operationName = payload.operationName ?? undefined;
     const limitErrors = checkOperationLimits({ schema, document, variables, operationName, limits });
     if (limitErrors.length > 0) return limitErrors;
