@@ -19,6 +19,7 @@ import { startRelay, type RelayHandle } from "./events/relay-setup";
 import { buildAppSchema } from "./graphql/build-schema";
 import { bearerToken, type GraphQLContext } from "./graphql/context";
 import { formatError, toGraphQLError } from "./graphql/error-format";
+import { jsonErrorHandler } from "./graphql/http-errors";
 import { createQueryLimitsPlugin } from "./graphql/query-limits";
 import { mountExplorer } from "./explorer/explorer";
 import { createLogger } from "./logger";
@@ -215,6 +216,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         },
       }),
     );
+
+    // Last: a body that is not JSON or is too large gets a GraphQL JSON error, not Express's HTML page.
+    app.use(jsonErrorHandler({ maskInternal, log }));
 
     await new Promise<void>((resolve, reject) => {
       httpServer.once("error", reject);
