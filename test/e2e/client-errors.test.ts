@@ -71,7 +71,7 @@ const TYPOS: [string, string, Record<string, unknown> | undefined][] = [
 describe("the mode's default server (development)", () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ env: { NODE_ENV: "development" } });
+    server = await startTestServer({ env: { NODE_ENV: "development", LOG_LEVEL: "silent" } });
   });
   afterAll(async () => {
     await server.close();
@@ -92,7 +92,7 @@ describe("production (introspection off), on PostgreSQL", () => {
     available = await requireService("postgres");
     if (!available) return;
     database = await createPostgresDatabase();
-    server = await startTestServer({ databaseUrl: database.url, env: { NODE_ENV: "production" } });
+    server = await startTestServer({ databaseUrl: database.url, env: { NODE_ENV: "production", LOG_LEVEL: "silent" } });
   });
   afterAll(async () => {
     await server?.close();
