@@ -57,6 +57,7 @@ const envSchema = z
     PGLITE_DIR: z.string().default(".data/pglite"),
     DATABASE_POOL_MAX: z.coerce.number().int().positive().default(20),
     REDIS_URL: redisUrl,
+    REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
     ADMIN_EMAIL: optionalString,
     ADMIN_PASSWORD: optionalString,
     JWT_SECRET: optionalString,
@@ -213,6 +214,12 @@ export interface Config {
   databasePoolMax: number;
   /** Redis URL; undefined selects in-process pub/sub. */
   redisUrl?: string;
+  /**
+   * Longest wait for any one Redis command (publish, throttle counters, readiness ping), in ms.
+   * A Redis that stops answering with its connections open (frozen, overloaded, partitioned)
+   * would otherwise hold every request that touches it until TCP gives up.
+   */
+  redisCommandTimeoutMs: number;
   admin?: { email: string; password: string };
   /** HS256 secret; undefined outside production means "generate one per process". */
   jwtSecret?: string;
@@ -327,6 +334,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
     pgliteDir: e.PGLITE_DIR,
     databasePoolMax: e.DATABASE_POOL_MAX,
     redisUrl: e.REDIS_URL,
+    redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     admin: e.ADMIN_EMAIL && e.ADMIN_PASSWORD ? { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD } : undefined,
     jwtSecret: e.JWT_SECRET,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,

@@ -20,6 +20,7 @@ import { buildAppSchema } from "./graphql/build-schema";
 import { bearerToken, type GraphQLContext } from "./graphql/context";
 import { formatError, toGraphQLError } from "./graphql/error-format";
 import { corsMiddleware, isWebSocketOriginAllowed } from "./graphql/cors-policy";
+import { jsonErrorHandler } from "./graphql/http-errors";
 import { createQueryLimitsPlugin } from "./graphql/query-limits";
 import { mountExplorer } from "./explorer/explorer";
 import { startInProcessMail } from "./consumers/in-process-mail";
@@ -79,7 +80,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     let pingRedis: (() => Promise<void>) | undefined;
     let redisClient: Redis | undefined;
     if (config.redisUrl) {
-      const redis = await createRedisPubSub(config.redisUrl, (err, connection) => log.warn({ err, connection }, "redis connection error"));
+      const redis = await createRedisPubSub(config.redisUrl, (err, connection) => log.warn({ err, connection }, "redis connection error"), config.redisCommandTimeoutMs);
       pubSub = redis.pubSub;
       pingRedis = redis.ping;
       redisClient = redis.client;
@@ -269,6 +270,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         },
       }),
     );
+
+    // Last: a body that is not JSON or is too large gets a GraphQL JSON error, not Express's HTML page.
+    app.use(jsonErrorHandler({ maskInternal, log }));
 
     await new Promise<void>((resolve, reject) => {
       httpServer.once("error", (err: NodeJS.ErrnoException) => reject(err.code === "EADDRINUSE" ? portInUseError(config) : err));

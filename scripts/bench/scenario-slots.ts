@@ -14,7 +14,9 @@ export interface SlotQueryOptions {
   windowDays: number;
 }
 
-const AVAILABLE_SLOTS = "query Slots($p: ID!, $from: DateTimeISO!, $to: DateTimeISO!) { availableSlots(providerId: $p, from: $from, to: $to) { id startsAt endsAt status } }";
+// The largest page availableSlots returns (MAX_SLOT_PAGE_SIZE); the bare SQL takes the same limit.
+const PAGE = 1_000;
+const AVAILABLE_SLOTS = `query Slots($p: ID!, $from: DateTimeISO!, $to: DateTimeISO!) { availableSlots(providerId: $p, from: $from, to: $to, first: ${PAGE}) { id startsAt endsAt status } }`;
 const SLOTS_PER_DAY = 40; // 15-minute slots, 08:00-18:00 UTC
 const DAY_MS = 86_400_000;
 
@@ -58,7 +60,7 @@ export async function runSlotQueries(world: BenchWorld, serverUrl: string, datab
     const bareQuery = () => sql<{ id: string }[]>`
       select * from slots
       where provider_id = ${provider.id} and status = 'AVAILABLE' and starts_at >= ${from} and starts_at < ${to} and starts_at > ${new Date()}
-      order by starts_at asc limit 10000`;
+      order by starts_at asc limit ${PAGE}`;
     const graphqlQuery = () => http.post<{ availableSlots: { id: string }[] }>(AVAILABLE_SLOTS, { p: provider.id, from: from.toISOString(), to: to.toISOString() });
 
     // Warm both paths (plans, JIT), then alternate so drift hits both alike.

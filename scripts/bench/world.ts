@@ -30,7 +30,7 @@ export async function openWorld(databaseUrl: string, redisUrl: string, jwtSecret
   const config = loadConfig({ DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, JWT_SECRET: jwtSecret, LOG_LEVEL: "silent" }, { role: "tool" });
   const database = await openDatabase({ databaseUrl, pgliteDir: "memory://", poolMax });
   await database.migrate();
-  const { pubSub } = await createRedisPubSub(redisUrl, (err, connection) => process.stderr.write(`bench: redis ${connection}: ${err.message}\n`));
+  const { pubSub } = await createRedisPubSub(redisUrl, (err, connection) => process.stderr.write(`bench: redis ${connection}: ${err.message}\n`), config.redisCommandTimeoutMs);
   const tokens = new TokenService(jwtSecret, BENCH_TOKEN_TTL_SECONDS);
   const live = new LivePublisher(pubSub, pino({ level: "silent" }));
   const services = createServices({ db: database.db, clock: systemClock, config, tokens, live });

@@ -1,4 +1,6 @@
 import { BadInputError } from "../domain/errors";
+import { isId } from "../domain/ids";
+import { isSupportedInstant } from "../domain/instants";
 
 /** A keyset position: the sort key (creation instant, UTC) and the id that breaks ties. */
 export interface KeysetPosition {
@@ -12,7 +14,9 @@ export function encodeCursor(p: KeysetPosition): string {
 }
 
 /**
- * Decodes a cursor produced by {@link encodeCursor}.
+ * Decodes a cursor produced by {@link encodeCursor}. A cursor is client input: anything that
+ * is not exactly what encodeCursor writes (an ISO-8601 UTC instant as `toISOString` prints it,
+ * within the supported years, and a UUID) is refused here, before it can reach SQL.
  * @throws BadInputError when the cursor is not one of ours.
  */
 export function decodeCursor(cursor: string, field = "after"): KeysetPosition {
@@ -20,7 +24,7 @@ export function decodeCursor(cursor: string, field = "after"): KeysetPosition {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
     if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === "string" && typeof parsed[1] === "string") {
       const createdAt = new Date(parsed[0]);
-      if (!Number.isNaN(createdAt.getTime()) && /^[0-9a-f-]{36}$/.test(parsed[1])) return { createdAt, id: parsed[1] };
+      if (isSupportedInstant(createdAt) && createdAt.toISOString() === parsed[0] && isId(parsed[1])) return { createdAt, id: parsed[1].toLowerCase() };
     }
   } catch {
     // fall through to the error below
@@ -39,6 +43,23 @@ export function parsePageSize(first: number | null | undefined): number {
   if (first === null || first === undefined) return DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
     throw new BadInputError(`first must be between 1 and ${MAX_PAGE_SIZE}`, "first");
+  }
+  return first;
+}
+
+/** `availableSlots` returns this many slots unless `first` asks otherwise. */
+export const DEFAULT_SLOT_PAGE_SIZE = 200;
+/** Most slots one `availableSlots` call returns. */
+export const MAX_SLOT_PAGE_SIZE = 1_000;
+
+/**
+ * Validates how many slots `availableSlots` returns (`first`): 1..1000, default 200.
+ * @throws BadInputError outside that range.
+ */
+export function parseSlotPageSize(first: number | null | undefined): number {
+  if (first === null || first === undefined) return DEFAULT_SLOT_PAGE_SIZE;
+  if (!Number.isInteger(first) || first < 1 || first > MAX_SLOT_PAGE_SIZE) {
+    throw new BadInputError(`first must be between 1 and ${MAX_SLOT_PAGE_SIZE}`, "first");
   }
   return first;
 }

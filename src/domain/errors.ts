@@ -17,7 +17,8 @@ export type ErrorReason =
   | "HOLD_EXPIRED"
   | "SESSION_REVOKED"
   | "REFRESH_TOKEN_REUSED"
-  | "WEBHOOK_ENDPOINT_DISABLED";
+  | "WEBHOOK_ENDPOINT_DISABLED"
+  | "WEBHOOK_ENDPOINT_LIMIT";
 
 export abstract class DomainError extends Error {
   abstract readonly code: ErrorCode;

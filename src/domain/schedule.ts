@@ -66,6 +66,11 @@ export const SCHEDULE_LIMITS = {
   maxWeeklyWindows: 50,
   maxOverrides: 366,
   maxWindowsPerOverride: 50,
+  /**
+   * Windows across all overrides: two a day for a whole (leap) year. What a schedule stores is
+   * what every read of it returns, so this bounds `Schedule.overrides` in size and query cost.
+   */
+  maxOverrideWindows: 732,
 } as const;
 
 const MINUTE_MS = 60_000;
@@ -202,6 +207,7 @@ export function parseScheduleRules(input: ScheduleRules): ScheduleRules {
     throw new BadInputError(`At most ${L.maxOverrides} date overrides are allowed, got ${overridesRaw.length}`, "overrides");
   }
   const seenDates = new Set<string>();
+  let overrideWindows = 0;
   const overrides: DateOverride[] = overridesRaw.map((raw, i) => {
     const field = `overrides[${i}]`;
     const o = requireObject(raw, field);
@@ -211,6 +217,10 @@ export function parseScheduleRules(input: ScheduleRules): ScheduleRules {
     const windowsRaw = requireArray(o.windows, `${field}.windows`);
     if (windowsRaw.length > L.maxWindowsPerOverride) {
       throw new BadInputError(`At most ${L.maxWindowsPerOverride} windows per override are allowed`, `${field}.windows`);
+    }
+    overrideWindows += windowsRaw.length;
+    if (overrideWindows > L.maxOverrideWindows) {
+      throw new BadInputError(`At most ${L.maxOverrideWindows} windows across all date overrides are allowed`, `${field}.windows`);
     }
     const windows = sortAndCheckOverlap(
       windowsRaw.map((w, j) => checkWindow(w, `${field}.windows[${j}]`)),

@@ -46,6 +46,13 @@ export function retryDelayMs(attemptsMade: number, scheduleMs: readonly number[]
 /** Largest part of a receiver's response body kept on a delivery, in characters. */
 export const RESPONSE_EXCERPT_CHARS = 1_000;
 
+/**
+ * The most webhook endpoints one user may create. It bounds what `webhookEndpoints` returns to a
+ * provider's owner (an admin's list of all endpoints is not bounded by it), so the list is costed
+ * by a real bound (issue 10, item 7).
+ */
+export const MAX_WEBHOOK_ENDPOINTS_PER_OWNER = 25;
+
 /** Where a receiver may be, by address. */
 export interface AddressPolicy {
   allowLoopback: boolean;

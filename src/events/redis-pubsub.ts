@@ -11,6 +11,11 @@ import { LivePubSub } from "./pubsub";
  * @param onError - hears each connection's `error` events (refused connects, failed ready checks
  *   while reconnecting); without a listener ioredis prints them to stderr as "Unhandled error event".
  *   Reconnection is ioredis's own; `/readyz` reports Redis down meanwhile.
+ * @param commandTimeoutMs - bound on every command of both connections (ioredis `commandTimeout`): a
+ *   Redis that stops answering with its connections open (SIGSTOP, overload, a silent partition)
+ *   fails each PUBLISH, throttle read and readiness PING after this long instead of holding the
+ *   request that made it until TCP gives up. A timed-out command still takes its place in the
+ *   reply order, so the connection stays usable once Redis answers again.
  * @returns the pub/sub, a `ping()` used by `/readyz`, and the publisher connection (in normal
  *   command mode, so other Redis users such as the login throttle can share it)
  * @throws when Redis cannot be reached within ~10 s at start-up.
@@ -18,6 +23,7 @@ import { LivePubSub } from "./pubsub";
 export async function createRedisPubSub(
   redisUrl: string,
   onError: (err: Error, connection: "publisher" | "subscriber") => void,
+  commandTimeoutMs: number,
 ): Promise<{ pubSub: LivePubSub; ping: () => Promise<void>; client: Redis }> {
   const options: RedisOptions = {
     disableClientInfo: true,
@@ -27,6 +33,7 @@ export async function createRedisPubSub(
     maxRetriesPerRequest: 1,
     enableOfflineQueue: true,
     connectTimeout: 10_000,
+    commandTimeout: commandTimeoutMs,
     retryStrategy: (times) => Math.min(times * 200, 2_000),
   };
   // No offline queue on the publisher: while Redis is away a publish fails at once instead of

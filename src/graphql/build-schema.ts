@@ -12,6 +12,7 @@ import { ScheduleResolver } from "../resolvers/schedule.resolver";
 import { SlotResolver } from "../resolvers/slot.resolver";
 import { SubscriptionResolver } from "../resolvers/subscription.resolver";
 import { WebhookResolver } from "../resolvers/webhook.resolver";
+import { DateTimeISO } from "./scalars";
 
 export const RESOLVERS = [AuthResolver, ProviderResolver, SlotResolver, BookingResolver, SubscriptionResolver, OutboxStatusResolver, ScheduleResolver, EventLogResolver, WebhookResolver, CalendarFeedResolver] as const;
 
@@ -20,5 +21,5 @@ export const RESOLVERS = [AuthResolver, ProviderResolver, SlotResolver, BookingR
  * rules with domain errors), so type-graphql's class-validator integration is off.
  */
 export function buildAppSchema(pubSub: LivePubSub): Promise<GraphQLSchema> {
-  return buildSchema({ resolvers: [...RESOLVERS], pubSub, validate: false });
+  return buildSchema({ resolvers: [...RESOLVERS], pubSub, validate: false, scalarsMap: [{ type: Date, scalar: DateTimeISO }] });
 }

@@ -12,12 +12,17 @@ import { DomainError } from "../domain/errors";
  *   Apollo's code is kept, or `GRAPHQL_VALIDATION_FAILED` on the WebSocket path.
  * - Anything else is a bug: logged in full and answered as `INTERNAL_SERVER_ERROR`,
  *   with the message masked when `maskInternal` (production).
+ * - When `maskInternal` (production, where introspection is off), graphql-js's "Did you mean …?"
+ *   suggestions are cut from every message: they would spell out field, argument, type and enum
+ *   names that introspection hides. This covers validation and variable coercion alike, on both
+ *   transports (Apollo's `hideSchemaDetailsFromClientErrors` only reaches validation over HTTP).
  */
 export function formatError(
   formatted: GraphQLFormattedError,
   error: unknown,
   opts: { maskInternal: boolean; log: Logger },
 ): GraphQLFormattedError {
+  if (opts.maskInternal) formatted = { ...formatted, message: withoutSuggestions(formatted.message) };
   const original = findOriginalError(error);
   if (original instanceof DomainError) {
     return {
@@ -45,6 +50,13 @@ export function formatError(
       ? { code: "INTERNAL_SERVER_ERROR" }
       : { code: "INTERNAL_SERVER_ERROR", stacktrace: original.stack?.split("\n") },
   };
+}
+
+/** graphql-js's `didYouMean` text (" Did you mean "a", "b", or "c"?"); names cannot contain "?". */
+const SUGGESTION = / ?Did you mean [^?]*\?/g;
+
+function withoutSuggestions(message: string): string {
+  return message.replace(SUGGESTION, "");
 }
 
 /**

@@ -18,7 +18,11 @@ import {
 import { fieldExtensionsEstimator, getComplexity, simpleEstimator, type ComplexityEstimator, type ComplexityEstimatorArgs } from "graphql-query-complexity";
 import type { SubscribePayload } from "graphql-ws";
 import { LRUCache } from "lru-cache";
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../db/cursor";
+import { DEFAULT_PAGE_SIZE, DEFAULT_SLOT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SLOT_PAGE_SIZE } from "../db/cursor";
+import { SCHEDULE_LIMITS } from "../domain/schedule";
+import { MAX_WEBHOOK_ENDPOINTS_PER_OWNER } from "../domain/webhooks";
+import { MAX_SLOTS_PER_CALL } from "../services/provider.service";
+import { checkVariableText } from "./variable-text";
 
 /** Bounds on one operation (see `config.queryLimits`). */
 export interface QueryLimits {
@@ -37,22 +41,28 @@ export type QueryLimitReason = "QUERY_TOO_DEEP" | "QUERY_TOO_COSTLY" | "TOO_MANY
 // ---------------------------------------------------------------------------
 
 /**
- * Expected item counts of lists that take no `first`. Their hard caps live in the
- * services; these are typical sizes, so that ordinary reads stay cheap.
+ * The most items each list without `first` can return: a list is costed by its real bound
+ * (what can be stored), never by a typical size, so that an operation within the cost limit
+ * cannot return far more than it was costed at (issue 10: 30 aliases of a schedule with 366
+ * overrides x 50 windows answered 22 MB).
  */
-export const EXPECTED_LIST_SIZE = {
-  /** availableSlots / addAvailability: about a working week of hourly slots. */
-  slots: 50,
-  /** Booking.history: created, then accepted/rejected, then maybe cancelled. */
+export const LIST_BOUNDS = {
+  /** Schedule.weekly. */
+  weeklyWindows: SCHEDULE_LIMITS.maxWeeklyWindows,
+  /** Schedule.overrides. */
+  dateOverrides: SCHEDULE_LIMITS.maxOverrides,
+  /**
+   * DateOverride.windows, per override: the cap is on all overrides together, and the field
+   * only appears under Schedule.overrides, so (overrides x this) is exactly that cap.
+   */
+  windowsPerOverride: SCHEDULE_LIMITS.maxOverrideWindows / SCHEDULE_LIMITS.maxOverrides,
+  /**
+   * Booking.history: created, then accepted/rejected, then maybe cancelled. Each reschedule adds
+   * one, so this is an expected size, not a bound.
+   */
   bookingHistory: 3,
-  /** Schedule.weekly: about one window per weekday. */
-  weeklyWindows: 7,
-  /** Schedule.overrides: holidays and one-off changes. */
-  dateOverrides: 10,
-  /** DateOverride.windows. */
-  overrideWindows: 2,
-  /** webhookEndpoints: a few receivers per owner. */
-  webhookEndpoints: 5,
+  /** webhookEndpoints: what one owner may create (an admin's list of all may be longer). */
+  webhookEndpoints: MAX_WEBHOOK_ENDPOINTS_PER_OWNER,
 } as const;
 
 /** The page size a connection will return: `first` as the resolver accepts it, default 20. */
@@ -66,9 +76,33 @@ export function estimatedPageSize(first: unknown): number {
 export const connectionComplexity: ComplexityEstimator = ({ args, childComplexity }: ComplexityEstimatorArgs) =>
   1 + estimatedPageSize(args.first) * childComplexity;
 
-/** Complexity of a list field expected to hold about `expectedItems` items. */
-export function listComplexity(expectedItems: number): ComplexityEstimator {
-  return ({ childComplexity }: ComplexityEstimatorArgs) => 1 + expectedItems * childComplexity;
+/** Complexity of `availableSlots`: at most `first` slots (default 200, at most 1000) times the selection. */
+export const slotPageComplexity: ComplexityEstimator = ({ args, childComplexity }: ComplexityEstimatorArgs) => {
+  const first = args.first;
+  const size = typeof first === "number" && Number.isInteger(first) ? Math.min(Math.max(first, 1), MAX_SLOT_PAGE_SIZE) : DEFAULT_SLOT_PAGE_SIZE;
+  return 1 + size * childComplexity;
+};
+
+function instantOf(value: unknown): number {
+  return value instanceof Date ? value.getTime() : typeof value === "string" ? Date.parse(value) : Number.NaN;
+}
+
+/**
+ * Complexity of `addAvailability`: the slots its window splits into ((endsAt - startsAt) /
+ * slotMinutes, which the mutation returns), at most MAX_SLOTS_PER_CALL, times the selection.
+ * A window the mutation refuses costs one slot.
+ */
+export const addAvailabilityComplexity: ComplexityEstimator = ({ args, childComplexity }: ComplexityEstimatorArgs) => {
+  const input = (args.input ?? {}) as { startsAt?: unknown; endsAt?: unknown; slotMinutes?: unknown };
+  const minutes = typeof input.slotMinutes === "number" && input.slotMinutes > 0 ? input.slotMinutes : Number.NaN;
+  const count = Math.ceil((instantOf(input.endsAt) - instantOf(input.startsAt)) / (minutes * 60_000));
+  const slots = Number.isFinite(count) && count > 0 ? Math.min(count, MAX_SLOTS_PER_CALL) : 1;
+  return 1 + slots * childComplexity;
+};
+
+/** Complexity of a list field that holds at most `maxItems` items. */
+export function listComplexity(maxItems: number): ComplexityEstimator {
+  return ({ childComplexity }: ComplexityEstimatorArgs) => 1 + maxItems * childComplexity;
 }
 
 const ESTIMATORS = [fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })];
@@ -246,7 +280,8 @@ const PLACEHOLDER_DOCUMENT = "{ __typename }";
 
 /**
  * Apollo Server 5 plugin applying both checks to every HTTP operation: the document size
- * before parsing, then depth, cost and aliases once the operation is resolved. A refused
+ * before parsing, then (once the operation is resolved) well-formed text in the variables
+ * (see {@link checkVariableText}), depth, cost and aliases. A refused
  * operation is answered 400 with the first error and never executes.
  */
 export function createQueryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin<any> {
@@ -267,6 +302,8 @@ export function createQueryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin
       return {
         async didResolveOperation(ctx) {
           if (sizeErrors[0]) throw withHttpStatus(sizeErrors[0], 400);
+          const [textError] = checkVariableText(ctx.request.variables);
+          if (textError) throw withHttpStatus(textError, 400);
           const errors = checkOperationLimits({
             schema: ctx.schema,
             document: ctx.document,
@@ -312,6 +349,8 @@ export function limitWsOperation(
       validated.set(payload.query, document);
     }
     const variables = payload.variables ?? undefined;
+    const textErrors = checkVariableText(variables);
+    if (textErrors.length > 0) return textErrors;
     const operationName = payload.operationName ?? undefined;
     const limitErrors = checkOperationLimits({ schema, document, variables, operationName, limits });
     if (limitErrors.length > 0) return limitErrors;

@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { GraphQLContext } from "../graphql/context";
-import { EXPECTED_LIST_SIZE, connectionComplexity, listComplexity } from "../graphql/query-limits";
+import { LIST_BOUNDS, connectionComplexity, listComplexity } from "../graphql/query-limits";
 import { CreateBookingInput } from "../schema/booking.input";
 import { Booking, BookingConnection, BookingStatusChange } from "../schema/booking.type";
 import { BookingStatus } from "../schema/enums";
@@ -84,7 +84,7 @@ export class BookingResolver {
     return present(await ctx.loaders.user.load(b.customerId), `customer ${b.customerId}`);
   }
 
-  @FieldResolver(() => [BookingStatusChange], { description: "Every transition, oldest first.", complexity: listComplexity(EXPECTED_LIST_SIZE.bookingHistory) })
+  @FieldResolver(() => [BookingStatusChange], { description: "Every transition, oldest first.", complexity: listComplexity(LIST_BOUNDS.bookingHistory) })
   history(@Root() b: Booking, @Ctx() ctx: GraphQLContext): Promise<BookingStatusChange[]> {
     return ctx.loaders.history.load(b.id);
   }

@@ -1,6 +1,6 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { GraphQLContext } from "../graphql/context";
-import { EXPECTED_LIST_SIZE, connectionComplexity, listComplexity } from "../graphql/query-limits";
+import { addAvailabilityComplexity, connectionComplexity, slotPageComplexity } from "../graphql/query-limits";
 import { PageArgs } from "../schema/pagination.args";
 import { AddAvailabilityInput, CreateProviderInput } from "../schema/provider.input";
 import { Provider, ProviderConnection } from "../schema/provider.type";
@@ -20,14 +20,19 @@ export class ProviderResolver {
     return toConnection(await ctx.services.providers.listProviders(args.first, args.after));
   }
 
-  @Query(() => [Slot], { description: "Bookable slots of a provider whose start lies in [from, to).", complexity: listComplexity(EXPECTED_LIST_SIZE.slots) })
+  @Query(() => [Slot], {
+    description:
+      "Bookable slots of a provider whose start lies in [from, to), soonest first: at most `first` of them. For the next ones, ask again from just after the last slot's start.",
+    complexity: slotPageComplexity,
+  })
   availableSlots(
     @Arg("providerId", () => ID) providerId: string,
     @Arg("from", () => Date) from: Date,
     @Arg("to", () => Date) to: Date,
+    @Arg("first", () => Int, { nullable: true, description: "How many slots at most, 1 to 1000; default 200." }) first: number | null,
     @Ctx() ctx: GraphQLContext,
   ): Promise<Slot[]> {
-    return ctx.services.providers.availableSlots(providerId, from, to);
+    return ctx.services.providers.availableSlots(providerId, from, to, first);
   }
 
   @Mutation(() => Provider)
@@ -35,7 +40,7 @@ export class ProviderResolver {
     return ctx.services.providers.createProvider(ctx.viewer, input);
   }
 
-  @Mutation(() => [Slot], { complexity: listComplexity(EXPECTED_LIST_SIZE.slots) })
+  @Mutation(() => [Slot], { complexity: addAvailabilityComplexity })
   addAvailability(@Arg("input", () => AddAvailabilityInput) input: AddAvailabilityInput, @Ctx() ctx: GraphQLContext): Promise<Slot[]> {
     return ctx.services.providers.addAvailability(ctx.viewer, input);
   }

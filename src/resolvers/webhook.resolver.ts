@@ -1,7 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { WebhookDeliveryRow } from "../db/schema";
 import type { GraphQLContext } from "../graphql/context";
-import { EXPECTED_LIST_SIZE, connectionComplexity, listComplexity } from "../graphql/query-limits";
+import { LIST_BOUNDS, connectionComplexity, listComplexity } from "../graphql/query-limits";
 import { encodeDeliveryCursor, type WebhookEndpointView } from "../services/webhook.service";
 import { PageArgs } from "../schema/pagination.args";
 import { Provider } from "../schema/provider.type";
@@ -20,7 +20,7 @@ function toDelivery(row: WebhookDeliveryRow): WebhookDelivery {
 export class WebhookResolver {
   @Query(() => [WebhookEndpoint], {
     description: "The provider's owner's endpoints (an admin's: all).",
-    complexity: listComplexity(EXPECTED_LIST_SIZE.webhookEndpoints),
+    complexity: listComplexity(LIST_BOUNDS.webhookEndpoints),
   })
   async webhookEndpoints(@Ctx() ctx: GraphQLContext): Promise<WebhookEndpoint[]> {
     return (await ctx.services.webhooks.listEndpoints(ctx.viewer)).map(toEndpoint);

@@ -1,5 +1,5 @@
 import { Field, InputType, Int, ObjectType } from "type-graphql";
-import { EXPECTED_LIST_SIZE, listComplexity } from "../graphql/query-limits";
+import { LIST_BOUNDS, listComplexity } from "../graphql/query-limits";
 
 // Each window class is both the output type and its `…Input` twin: the fields are the same,
 // and the domain validates them (src/domain/schedule.ts).
@@ -33,7 +33,7 @@ export class DateOverride {
   @Field(() => String, { description: "Local date, YYYY-MM-DD." })
   date!: string;
 
-  @Field(() => [TimeWindow], { complexity: listComplexity(EXPECTED_LIST_SIZE.overrideWindows) })
+  @Field(() => [TimeWindow], { complexity: listComplexity(LIST_BOUNDS.windowsPerOverride) })
   windows!: TimeWindow[];
 }
 
@@ -51,9 +51,9 @@ export class Schedule {
   @Field(() => Int, { description: "How many days ahead slots are offered." })
   horizonDays!: number;
 
-  @Field(() => [WeeklyWindow], { complexity: listComplexity(EXPECTED_LIST_SIZE.weeklyWindows) })
+  @Field(() => [WeeklyWindow], { complexity: listComplexity(LIST_BOUNDS.weeklyWindows) })
   weekly!: WeeklyWindow[];
 
-  @Field(() => [DateOverride], { complexity: listComplexity(EXPECTED_LIST_SIZE.dateOverrides) })
+  @Field(() => [DateOverride], { complexity: listComplexity(LIST_BOUNDS.dateOverrides) })
   overrides!: DateOverride[];
 }

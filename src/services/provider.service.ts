@@ -1,5 +1,5 @@
 import type { Db } from "../db/client";
-import { decodeCursor, parsePageSize, type Page } from "../db/cursor";
+import { decodeCursor, parsePageSize, parseSlotPageSize, type Page } from "../db/cursor";
 import { isConstraintViolation } from "../db/pg-error";
 import { findProviderById, insertProvider, listProviders } from "../db/repositories/providers.repository";
 import { findSchedule } from "../db/repositories/schedules.repository";
@@ -37,8 +37,6 @@ export interface AddAvailabilityInput {
 export const MAX_SLOTS_PER_CALL = 5_000;
 /** Longest `availableSlots` window, in days. */
 export const MAX_SLOT_QUERY_DAYS = 93;
-/** Most slots one `availableSlots` call returns. */
-export const MAX_SLOTS_PER_QUERY = 10_000;
 
 const MINUTE_MS = 60_000;
 
@@ -130,11 +128,14 @@ export class ProviderService {
   }
 
   /**
-   * Bookable slots of a provider starting in [from, to), soonest first; past slots are never bookable.
-   * @throws BadInputError for a malformed id or a reversed/too long window; NotFoundError for an unknown provider
+   * Bookable slots of a provider starting in [from, to), soonest first, at most `first` of them
+   * (see {@link parseSlotPageSize}); past slots are never bookable. The next page starts just
+   * after the last slot's start.
+   * @throws BadInputError for a malformed id, a bad `first` or a reversed/too long window; NotFoundError for an unknown provider
    */
-  async availableSlots(providerIdInput: string, from: Date, to: Date): Promise<SlotRow[]> {
+  async availableSlots(providerIdInput: string, from: Date, to: Date, first?: number | null): Promise<SlotRow[]> {
     const providerId = parseId(providerIdInput, "providerId");
+    const limit = parseSlotPageSize(first);
     if (to.getTime() <= from.getTime()) throw new BadInputError("to must be after from", "to");
     if (to.getTime() - from.getTime() > MAX_SLOT_QUERY_DAYS * 86_400_000) {
       throw new BadInputError(`the window may span at most ${MAX_SLOT_QUERY_DAYS} days`, "to");
@@ -147,6 +148,6 @@ export class ProviderService {
     const notBefore = bookableAfter(now, schedule?.minimumNoticeMinutes);
     const until = schedule ? new Date(Math.min(to.getTime(), now.getTime() + schedule.horizonDays * 86_400_000)) : to;
     if (until.getTime() <= from.getTime()) return [];
-    return listAvailableSlots(this.db, { providerId, from, to: until, notBefore, limit: MAX_SLOTS_PER_QUERY });
+    return listAvailableSlots(this.db, { providerId, from, to: until, notBefore, limit });
   }
 }

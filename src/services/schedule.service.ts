@@ -11,6 +11,7 @@ import type { ProviderRow, ScheduleRow, SlotRow } from "../db/schema";
 import type { Clock } from "../domain/clock";
 import { BadInputError, NotFoundError } from "../domain/errors";
 import { parseId } from "../domain/ids";
+import { scheduleSlotCountBounds } from "../domain/schedule-bounds";
 import { generateScheduleSlots, parseScheduleRules, type DateOverride, type ScheduleRules, type WeeklyWindow } from "../domain/schedule";
 import type { LivePublisher } from "../events/live-publisher";
 import { toSlotSnapshot } from "../events/snapshots";
@@ -29,6 +30,13 @@ export interface SetScheduleInput {
 
 /** Most slots one schedule may offer within its horizon (e.g. 30 days of 5-minute slots, 23 h a day); bounds one transaction. */
 export const MAX_SCHEDULE_SLOTS = 10_000;
+
+function tooManySlots(count: string): BadInputError {
+  return new BadInputError(
+    `this schedule would offer ${count} slots within its horizon; at most ${MAX_SCHEDULE_SLOTS} are allowed (use longer slots or a shorter horizon)`,
+    "horizonDays",
+  );
+}
 
 /** Defaults for optional schedule fields. */
 export const SCHEDULE_DEFAULTS = { bufferMinutes: 0, minimumNoticeMinutes: 0, horizonDays: 30 } as const;
@@ -81,13 +89,13 @@ export class ScheduleService {
     });
     const now = this.clock.now();
     const until = new Date(now.getTime() + rules.horizonDays * DAY_MS);
+    // Counted before anything is generated: an oversized schedule is refused by arithmetic, without
+    // the work (and the event-loop time) of laying out every one of its slots first.
+    const bounds = scheduleSlotCountBounds(rules, now, until);
+    if (bounds.atLeast > MAX_SCHEDULE_SLOTS) throw tooManySlots(`at least ${bounds.atLeast}`);
+    // Past that refusal, generation is bounded by `bounds.atMost`: the limit plus about four days of slots.
     const desired = generateScheduleSlots(rules, now, until).filter((s) => s.startsAt.getTime() > now.getTime());
-    if (desired.length > MAX_SCHEDULE_SLOTS) {
-      throw new BadInputError(
-        `this schedule would offer ${desired.length} slots within its horizon; at most ${MAX_SCHEDULE_SLOTS} are allowed (use longer slots or a shorter horizon)`,
-        "horizonDays",
-      );
-    }
+    if (desired.length > MAX_SCHEDULE_SLOTS) throw tooManySlots(String(desired.length));
     const { schedule, changed } = await this.db.transaction(async (tx) => {
       // Locking the schedule row (when there is one) serialises setSchedule and horizon extension.
       await findSchedule(tx, providerId, { forUpdate: true });

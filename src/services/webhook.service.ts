@@ -9,6 +9,7 @@ import {
   listDeliveriesOfEndpoint,
 } from "../db/repositories/webhook-deliveries.repository";
 import {
+  countWebhookEndpointsOwnedBy,
   deleteWebhookEndpointRow,
   failPendingDeliveriesOf,
   findWebhookEndpointById,
@@ -23,7 +24,7 @@ import type { Clock } from "../domain/clock";
 import { BadInputError, ConflictError, NotFoundError } from "../domain/errors";
 import { isId, parseId } from "../domain/ids";
 import { generateWebhookSecret, sealWebhookSecret } from "../domain/webhook-secret";
-import { endpointReceives } from "../domain/webhooks";
+import { MAX_WEBHOOK_ENDPOINTS_PER_OWNER, endpointReceives } from "../domain/webhooks";
 import { receiverAddressRefusal } from "../events/webhook-sender";
 import { requireProviderManager, requireRole } from "./access";
 import type { Viewer } from "./token.service";
@@ -89,6 +90,9 @@ export class WebhookService {
       requireProviderManager(v, provider);
     }
     const url = await this.checkUrl(input.url);
+    if ((await countWebhookEndpointsOwnedBy(this.db, v.userId)) >= MAX_WEBHOOK_ENDPOINTS_PER_OWNER) {
+      throw new ConflictError("WEBHOOK_ENDPOINT_LIMIT", `at most ${MAX_WEBHOOK_ENDPOINTS_PER_OWNER} webhook endpoints per user; delete one first`);
+    }
     const secret = generateWebhookSecret();
     const row = await insertWebhookEndpoint(
       this.db,

@@ -72,7 +72,7 @@ describe("parseScheduleRules: accepts and normalises", () => {
     expect(JSON.stringify(input)).toBe(snapshot);
   });
 
-  test("accepts the limits: touching windows, 00:00-24:00, 5/1440-minute slots, leap day, 50 weekly and 366 overrides", () => {
+  test("accepts the limits: touching windows, 00:00-24:00, 5/1440-minute slots, leap day, 50 weekly, 366 overrides, 50 windows in one and 732 in all", () => {
     const allDay = [{ weekday: 7, startTime: "00:00", endTime: "24:00" }];
     expect(() => parseScheduleRules(rules({ weekly: allDay, slotMinutes: 1440 }))).not.toThrow();
     expect(() => parseScheduleRules(rules({ slotMinutes: 5, bufferMinutes: 1440, minimumNoticeMinutes: 365 * 24 * 60, horizonDays: 365 }))).not.toThrow();
@@ -80,7 +80,8 @@ describe("parseScheduleRules: accepts and normalises", () => {
     const touching = [{ weekday: 2, startTime: "09:00", endTime: "12:00" }, { weekday: 2, startTime: "12:00", endTime: "17:00" }];
     expect(parseScheduleRules(rules({ weekly: touching })).weekly).toEqual(touching);
     expect(parseScheduleRules(rules({ weekly: shortWindows(50).map((w) => ({ weekday: 3, ...w })) })).weekly).toHaveLength(50);
-    const leapYear = dates("2028-01-01", 366).map((date) => ({ date, windows: shortWindows(50) }));
+    // 50 windows on the first date, two on each of the next 341, none after: 732 in all.
+    const leapYear = dates("2028-01-01", 366).map((date, i) => ({ date, windows: shortWindows(i === 0 ? 50 : i <= 341 ? 2 : 0) }));
     expect(leapYear[59]!.date).toBe("2028-02-29");
     expect(parseScheduleRules(rules({ overrides: leapYear })).overrides).toHaveLength(366);
     expect(parseScheduleRules(rules({ timeZone: "Asia/Kathmandu" })).timeZone).toBe("Asia/Kathmandu");
@@ -130,6 +131,7 @@ describe("parseScheduleRules: rejects with BadInputError naming the field", () =
     ["51 weekly windows", { weekly: shortWindows(51).map((w) => ({ weekday: 2, ...w })) }, "weekly"],
     ["367 overrides", { overrides: dates("2027-01-01", 367).map((date) => ({ date, windows: [] })) }, "overrides"],
     ["51 windows in one override", { overrides: [{ date: "2027-06-01", windows: shortWindows(51) }] }, "overrides[0].windows"],
+    ["733 windows across the overrides", { overrides: dates("2027-01-01", 15).map((date, i) => ({ date, windows: shortWindows(i < 14 ? 50 : 33) })) }, "overrides[14].windows"],
   ];
 
   test.each(cases)("%s", (_name, patch, field) => {

@@ -25,6 +25,12 @@ export async function findWebhookEndpointById(db: DbOrTx, id: string): Promise<W
   return row;
 }
 
+/** How many endpoints `userId` created. */
+export async function countWebhookEndpointsOwnedBy(db: DbOrTx, userId: string): Promise<number> {
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(webhookEndpoints).where(eq(webhookEndpoints.ownerId, userId));
+  return row?.n ?? 0;
+}
+
 /**
  * Endpoints `userId` manages: those it created and those scoped to a provider it owns; every
  * endpoint when `all` (admins). Oldest first.
