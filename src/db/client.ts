@@ -29,8 +29,12 @@ export interface Database {
   kind: "pglite" | "postgres";
   /** Applies the committed `drizzle/` migrations; safe to call from several processes at once. */
   migrate(): Promise<void>;
-  /** Resolves when the database answers a trivial query. */
-  ping(): Promise<void>;
+  /**
+   * Resolves when the database answers a trivial query; rejects when it fails or takes longer
+   * than `timeoutMs` (default {@link PING_TIMEOUT_MS}), so a readiness probe never hangs on an
+   * unreachable server.
+   */
+  ping(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -57,6 +61,17 @@ export function findMigrationsFolder(start = __dirname): string {
   }
 }
 
+/** Longest a {@link Database.ping} waits, in ms. */
+export const PING_TIMEOUT_MS = 2_000;
+
+function withinMs<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`the database did not answer within ${ms} ms`), { code: "CONNECT_TIMEOUT" })), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 // Arbitrary constant shared by every Slotwise process: serialises concurrent migrators.
 const MIGRATION_LOCK_KEY = 7_345_120_001;
 
@@ -68,8 +83,14 @@ const MIGRATION_LOCK_KEY = 7_345_120_001;
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const migrationsFolder = findMigrationsFolder();
   if (options.databaseUrl) {
+    // postgres.js 4: 3.4.x crashed the process (TypeError in connection.js nextWrite: a write
+    // scheduled with setImmediate ran after the socket closed and was set to null) when
+    // PostgreSQL terminated connections under load (porsager/postgres #1066, #1154, #1208).
+    // `infer: true` keeps 3.x's typing of parameters (a Date as timestamptz, and so on), which the
+    // queries here were written against.
     const client = postgres(options.databaseUrl, {
       max: options.poolMax,
+      infer: true,
       onnotice: () => undefined,
       // Keep timestamps as Date in UTC; never depend on the server's TimeZone.
       connection: { TimeZone: "UTC", application_name: "slotwise" },
@@ -89,8 +110,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
           lock.release();
         }
       },
-      async ping() {
-        await client`select 1`;
+      async ping(timeoutMs = PING_TIMEOUT_MS) {
+        await withinMs(Promise.resolve(client`select 1`), timeoutMs);
       },
       async close() {
         await client.end({ timeout: 5 });
@@ -110,8 +131,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     async migrate() {
       await migratePglite(drizzlePglite(client, { schema }), { migrationsFolder });
     },
-    async ping() {
-      await client.query("select 1");
+    async ping(timeoutMs = PING_TIMEOUT_MS) {
+      await withinMs(client.query("select 1"), timeoutMs);
     },
     async close() {
       await client.close();
