@@ -1,5 +1,6 @@
 import "reflect-metadata";
 import { ConfigError, loadConfig } from "./config";
+import { DataDirectoryLockedError } from "./db/data-dir-lock";
 import { createLogger } from "./logger";
 import { startServer } from "./server";
 import { exitGracefullyOnSignals } from "./shutdown-signals";
@@ -32,6 +33,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`Slotwise failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  // A refusal that says what to do needs no stack trace.
+  const detail = err instanceof DataDirectoryLockedError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(`Slotwise failed to start: ${detail}\n`);
   process.exit(1);
 });

@@ -8,6 +8,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { lockDataDirectory } from "./data-dir-lock";
 import * as schema from "./schema";
 
 // This subpath's type declarations are ESM-only, but the package ships a CommonJS build for it.
@@ -41,7 +42,11 @@ export interface Database {
 export interface DatabaseOptions {
   /** PostgreSQL URL; when absent an embedded PGlite database is used. */
   databaseUrl?: string;
-  /** PGlite data directory, or `memory://`. */
+  /**
+   * PGlite data directory, or `memory://`. A directory is locked for this process until
+   * `close()` (see lockDataDirectory); opening one another process holds throws
+   * DataDirectoryLockedError.
+   */
   pgliteDir: string;
   /** postgres.js pool size. */
   poolMax: number;
@@ -120,8 +125,19 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
 
   const dataDir = options.pgliteDir;
-  if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir, { extensions: { btree_gist } });
+  let unlock: () => Promise<void> = async () => undefined;
+  if (!dataDir.startsWith("memory://")) {
+    mkdirSync(dataDir, { recursive: true });
+    // Before PGlite reads anything: a second process on the directory must not even open it.
+    unlock = await lockDataDirectory(dataDir);
+  }
+  let client: PGlite;
+  try {
+    client = await PGlite.create(dataDir, { extensions: { btree_gist } });
+  } catch (err) {
+    await unlock();
+    throw err;
+  }
   await client.exec("set time zone 'UTC'");
   const onQuery = options.onQuery;
   const db = drizzlePglite(client, { schema, ...(onQuery ? { logger: { logQuery: (query: string) => onQuery(query) } } : {}) }) as unknown as Db;
@@ -135,7 +151,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       await withinMs(client.query("select 1"), timeoutMs);
     },
     async close() {
-      await client.close();
+      try {
+        await client.close();
+      } finally {
+        await unlock();
+      }
     },
   };
 }
