@@ -1,5 +1,6 @@
 import { print } from "graphql";
 import postgres from "postgres";
+import WebSocket from "ws";
 import { CreateBookingDocument } from "../generated/graphql";
 import { createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
 import { addSlots, createProvider, futureHour, registerUser, type TestUser } from "../support/factories";
@@ -99,6 +100,17 @@ function expectOnlyRetryableRefusals(outcomes: Map<string, Outcome>): string[] {
   return refused;
 }
 
+/** Opens a graphql-ws socket with a token and resolves with the code the server closes it with. */
+function wsCloseCode(base: string, token: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${base.replace(/^http/, "ws")}/graphql`, "graphql-transport-ws");
+    const timer = setTimeout(() => (ws.terminate(), reject(new Error("the socket was not closed within 10 s"))), 10_000);
+    ws.on("open", () => ws.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${token}` } })));
+    ws.on("close", (code) => (clearTimeout(timer), resolve(code)));
+    ws.on("error", (err) => (clearTimeout(timer), reject(err)));
+  });
+}
+
 async function readyStatus(p: ServerProcess): Promise<number> {
   const res = await fetch(`${p.base}/readyz`, { signal: AbortSignal.timeout(10_000) });
   await res.text();
@@ -121,8 +133,8 @@ test(
     if (!available) return;
     const db = await createPostgresDatabase();
     databases.push(db);
-    // Workers run all the time, so their queries are cut too.
-    const server = await startMain({ DATABASE_URL: db.url, WORKERS: "on", WORKER_INTERVAL_MS: "100" });
+    // Workers and the outbox relay run all the time, so their queries are cut too.
+    const server = await startMain({ DATABASE_URL: db.url, WORKERS: "on", WORKER_INTERVAL_MS: "100", OUTBOX_RELAY: "on" });
     processes.push(server);
     const SLOTS = 120;
     const { slots, customers } = await market(server.url, SLOTS);
@@ -167,16 +179,19 @@ test(
       return;
     }
     scratch = await createScratchPostgres();
-    const server = await startMain({ DATABASE_URL: scratch.url, WORKERS: "on", WORKER_INTERVAL_MS: "100" });
+    const server = await startMain({ DATABASE_URL: scratch.url, WORKERS: "on", WORKER_INTERVAL_MS: "100", OUTBOX_RELAY: "on" });
     processes.push(server);
     const SLOTS = 90;
     const { slots, customers } = await market(server.url, SLOTS);
     const pg = scratch;
     const readyWhileDown: number[] = [];
+    let wsCloseWhileDown: number | undefined;
 
     const outcomes = await burst(server.url, slots, customers, async () => {
       pg.stop();
       readyWhileDown.push(await readyStatus(server));
+      // A socket whose token cannot be checked now is told to come back (1013), not that the token is bad (4403).
+      wsCloseWhileDown = await wsCloseCode(server.base, customers[0]!.token);
       await sleep(1_500);
       readyWhileDown.push(await readyStatus(server));
       pg.start();
@@ -184,6 +199,7 @@ test(
 
     expect(server.child.exitCode).toBeNull();
     expect(readyWhileDown).toEqual([503, 503]);
+    expect(wsCloseWhileDown).toBe(1013);
     const refused = expectOnlyRetryableRefusals(outcomes);
     expect(refused.length).toBeGreaterThan(0);
     expect(server.stderr()).not.toContain("TypeError");
