@@ -88,11 +88,13 @@ const MIGRATION_LOCK_KEY = 7_345_120_001;
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const migrationsFolder = findMigrationsFolder();
   if (options.databaseUrl) {
-    // postgres.js 4: 3.4.x crashed the process (TypeError in connection.js nextWrite: a write
-    // scheduled with setImmediate ran after the socket closed and was set to null) when
-    // PostgreSQL terminated connections under load (porsager/postgres #1066, #1154, #1208).
-    // `infer: true` keeps 3.x's typing of parameters (a Date as timestamptz, and so on), which the
-    // queries here were written against.
+    // postgres.js 4. In 3.4.9, when PostgreSQL dropped a connection inside a transaction,
+    // sql.begin still sent its ROLLBACK (or the next query) on that connection: execute() did not
+    // check that closed() had set its socket to null, write() queued the bytes with setImmediate,
+    // and nextWrite's `socket.write` threw a TypeError outside any promise, ending the process
+    // (porsager/postgres #1066, #1154, #1208). 4.x rejects a query on a transaction whose
+    // connection ended. `infer: true` keeps 3.x's typing of parameters (a Date as timestamptz,
+    // and so on), which the queries here were written against.
     const client = postgres(options.databaseUrl, {
       max: options.poolMax,
       infer: true,
