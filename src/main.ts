@@ -1,5 +1,6 @@
 import "reflect-metadata";
 import { ConfigError, loadConfig } from "./config";
+import { DataDirectoryLockedError } from "./db/data-dir-lock";
 import { createLogger } from "./logger";
 import { SqsEmulatorPortError } from "./events/sqs-emulator";
 import { PortInUseError, startServer } from "./server";
@@ -33,8 +34,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  // A busy port is the user's to fix, not a bug: the message alone names the variable.
-  const known = err instanceof PortInUseError || err instanceof SqsEmulatorPortError;
+  // A refusal that says what to do (a busy port, a locked data directory) needs no stack trace.
+  const known = err instanceof PortInUseError || err instanceof SqsEmulatorPortError || err instanceof DataDirectoryLockedError;
   process.stderr.write(`Slotwise failed to start: ${err instanceof Error ? ((known ? undefined : err.stack) ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

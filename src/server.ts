@@ -11,14 +11,15 @@ import type { Logger } from "pino";
 import type { Config } from "./config";
 import { openDatabase, type Database } from "./db/client";
 import { systemClock, type Clock } from "./domain/clock";
-import { DomainError } from "./domain/errors";
+import { isDatabaseUnavailable } from "./db/pg-error";
+import { DomainError, ServiceUnavailableError } from "./domain/errors";
 import { LivePublisher } from "./events/live-publisher";
 import { createInMemoryPubSub, type LivePubSub } from "./events/pubsub";
 import { createRedisPubSub } from "./events/redis-pubsub";
 import { startRelay, type RelayHandle } from "./events/relay-setup";
 import { buildAppSchema } from "./graphql/build-schema";
 import { bearerToken, type GraphQLContext } from "./graphql/context";
-import { formatError, toGraphQLError } from "./graphql/error-format";
+import { formatError, serviceUnavailablePlugin, toGraphQLError } from "./graphql/error-format";
 import { corsMiddleware, isWebSocketOriginAllowed } from "./graphql/cors-policy";
 import { jsonErrorHandler } from "./graphql/http-errors";
 import { createQueryLimitsPlugin } from "./graphql/query-limits";
@@ -202,6 +203,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       formatError: (formatted, error) => formatError(formatted, error, { maskInternal, log }),
       plugins: [
         createQueryLimitsPlugin(config.queryLimits),
+        serviceUnavailablePlugin(),
         ApolloServerPluginDrainHttpServer({ httpServer }),
         apolloMetricsPlugin(metrics, log),
         // Apollo's landing pages load from a CDN; outside production the bundled explorer replaces them.
@@ -262,6 +264,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
               const claims = await services.auth.authenticate(token);
               viewer = { userId: claims.userId, role: claims.role };
             } catch (err) {
+              if (isDatabaseUnavailable(err)) throw toGraphQLError(new ServiceUnavailableError());
               if (!(err instanceof DomainError)) throw err;
               throw toGraphQLError(err, 401);
             }

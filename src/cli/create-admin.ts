@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config";
 import { openDatabase } from "../db/client";
+import { DataDirectoryLockedError } from "../db/data-dir-lock";
 import { systemClock } from "../domain/clock";
 import { DomainError } from "../domain/errors";
 import { AuthService } from "../services/auth.service";
@@ -39,4 +40,7 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+main().catch((err) => {
+  process.stderr.write(`${err instanceof DataDirectoryLockedError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

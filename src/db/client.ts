@@ -8,6 +8,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { lockDataDirectory } from "./data-dir-lock";
 import * as schema from "./schema";
 
 // This subpath's type declarations are ESM-only, but the package ships a CommonJS build for it.
@@ -29,15 +30,23 @@ export interface Database {
   kind: "pglite" | "postgres";
   /** Applies the committed `drizzle/` migrations; safe to call from several processes at once. */
   migrate(): Promise<void>;
-  /** Resolves when the database answers a trivial query. */
-  ping(): Promise<void>;
+  /**
+   * Resolves when the database answers a trivial query; rejects when it fails or takes longer
+   * than `timeoutMs` (default {@link PING_TIMEOUT_MS}), so a readiness probe never hangs on an
+   * unreachable server.
+   */
+  ping(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface DatabaseOptions {
   /** PostgreSQL URL; when absent an embedded PGlite database is used. */
   databaseUrl?: string;
-  /** PGlite data directory, or `memory://`. */
+  /**
+   * PGlite data directory, or `memory://`. A directory is locked for this process until
+   * `close()` (see lockDataDirectory); opening one another process holds throws
+   * DataDirectoryLockedError.
+   */
   pgliteDir: string;
   /** postgres.js pool size. */
   poolMax: number;
@@ -57,6 +66,17 @@ export function findMigrationsFolder(start = __dirname): string {
   }
 }
 
+/** Longest a {@link Database.ping} waits, in ms. */
+export const PING_TIMEOUT_MS = 2_000;
+
+function withinMs<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`the database did not answer within ${ms} ms`), { code: "CONNECT_TIMEOUT" })), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 // Arbitrary constant shared by every Slotwise process: serialises concurrent migrators.
 const MIGRATION_LOCK_KEY = 7_345_120_001;
 
@@ -68,8 +88,16 @@ const MIGRATION_LOCK_KEY = 7_345_120_001;
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const migrationsFolder = findMigrationsFolder();
   if (options.databaseUrl) {
+    // postgres.js 4. In 3.4.9, when PostgreSQL dropped a connection inside a transaction,
+    // sql.begin still sent its ROLLBACK (or the next query) on that connection: execute() did not
+    // check that closed() had set its socket to null, write() queued the bytes with setImmediate,
+    // and nextWrite's `socket.write` threw a TypeError outside any promise, ending the process
+    // (porsager/postgres #1066, #1154, #1208). 4.x rejects a query on a transaction whose
+    // connection ended. `infer: true` keeps 3.x's typing of parameters (a Date as timestamptz,
+    // and so on), which the queries here were written against.
     const client = postgres(options.databaseUrl, {
       max: options.poolMax,
+      infer: true,
       onnotice: () => undefined,
       // Keep timestamps as Date in UTC; never depend on the server's TimeZone.
       connection: { TimeZone: "UTC", application_name: "slotwise" },
@@ -89,8 +117,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
           lock.release();
         }
       },
-      async ping() {
-        await client`select 1`;
+      async ping(timeoutMs = PING_TIMEOUT_MS) {
+        await withinMs(Promise.resolve(client`select 1`), timeoutMs);
       },
       async close() {
         await client.end({ timeout: 5 });
@@ -99,8 +127,19 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
 
   const dataDir = options.pgliteDir;
-  if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir, { extensions: { btree_gist } });
+  let unlock: () => Promise<void> = async () => undefined;
+  if (!dataDir.startsWith("memory://")) {
+    mkdirSync(dataDir, { recursive: true });
+    // Before PGlite reads anything: a second process on the directory must not even open it.
+    unlock = await lockDataDirectory(dataDir);
+  }
+  let client: PGlite;
+  try {
+    client = await PGlite.create(dataDir, { extensions: { btree_gist } });
+  } catch (err) {
+    await unlock();
+    throw err;
+  }
   await client.exec("set time zone 'UTC'");
   const onQuery = options.onQuery;
   const db = drizzlePglite(client, { schema, ...(onQuery ? { logger: { logQuery: (query: string) => onQuery(query) } } : {}) }) as unknown as Db;
@@ -110,11 +149,15 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     async migrate() {
       await migratePglite(drizzlePglite(client, { schema }), { migrationsFolder });
     },
-    async ping() {
-      await client.query("select 1");
+    async ping(timeoutMs = PING_TIMEOUT_MS) {
+      await withinMs(client.query("select 1"), timeoutMs);
     },
     async close() {
-      await client.close();
+      try {
+        await client.close();
+      } finally {
+        await unlock();
+      }
     },
   };
 }

@@ -25,3 +25,44 @@ export function pgErrorInfo(err: unknown): { code?: string; constraint?: string 
 export function isConstraintViolation(err: unknown, constraint: string): boolean {
   return pgErrorInfo(err).constraint === constraint;
 }
+
+/**
+ * SQLSTATEs that mean the server, not the statement, failed (PostgreSQL Appendix A): class 08
+ * "connection exception", 57P01-57P03 (shut down, crashed, not yet accepting connections) and
+ * 53300 (too many connections).
+ */
+const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|53300)$/;
+/**
+ * postgres.js's own codes for a connection lost or never made (its README, "Errors"), and the
+ * Node.js socket errors it passes on.
+ */
+const UNAVAILABLE_DRIVER_CODES = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_DESTROYED",
+  "CONNECTION_ENDED",
+  "CONNECT_TIMEOUT",
+  "QUEUE_TIMEOUT",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+]);
+
+/**
+ * True when `err` (or its cause, through drizzle's `DrizzleQueryError`) says the database could
+ * not be reached or dropped the connection: a failover, a restart, `pg_terminate_backend`, a
+ * proxy reset. The statement may or may not have committed, so the request is worth retrying
+ * (with its idempotency key), unlike a constraint violation.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; depth < 4 && e && typeof e === "object"; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && (UNAVAILABLE_DRIVER_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}

@@ -121,6 +121,12 @@ export const slots = pgTable(
      * and come back if the schedule offers exactly them again.
      */
     withdrawn: boolean("withdrawn").notNull().default(false),
+    /**
+     * A SCHEDULE slot the current schedule no longer offers, kept only because a booking holds
+     * it (or the provider blocked it): when it is released it is withdrawn instead of going back
+     * on sale. setSchedule sets and clears it; releasing clears it.
+     */
+    withdrawOnRelease: boolean("withdraw_on_release").notNull().default(false),
     updatedAt: tz("updated_at").notNull().defaultNow(),
   },
   (t) => [
@@ -139,6 +145,12 @@ export const bookings = pgTable(
     slotId: uuid("slot_id")
       .notNull()
       .references(() => slots.id),
+    /**
+     * The slot the createBooking request named. Its idempotency key names that request, so a
+     * replay matches this, not `slotId`, which a reschedule moves. Null only on rows written
+     * outside the service (raw SQL); read as `slotId` then.
+     */
+    requestedSlotId: uuid("requested_slot_id").references(() => slots.id),
     providerId: uuid("provider_id")
       .notNull()
       .references(() => providers.id),

@@ -5,7 +5,7 @@
  */
 
 /** Public error codes, as listed in DESIGN.md "Errors". */
-export type ErrorCode = "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "BAD_USER_INPUT" | "CONFLICT" | "RATE_LIMITED";
+export type ErrorCode = "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "BAD_USER_INPUT" | "CONFLICT" | "RATE_LIMITED" | "SERVICE_UNAVAILABLE";
 
 /** Finer reasons for CONFLICT (and a few BAD_USER_INPUT cases), exposed as `extensions.reason`. */
 export type ErrorReason =
@@ -74,5 +74,17 @@ export class ConflictError extends DomainError {
   readonly code = "CONFLICT" as const;
   constructor(reason: ErrorReason, message: string) {
     super(message, { reason });
+  }
+}
+
+/**
+ * A part the request needs (the database) is unreachable for now: nothing the client sent is
+ * wrong, and the same request may succeed when sent again. `details.retryable` is always true;
+ * a retry of `createBooking` with the same idempotency key never books twice.
+ */
+export class ServiceUnavailableError extends DomainError {
+  readonly code = "SERVICE_UNAVAILABLE" as const;
+  constructor(message = "The database is unavailable right now; retry the request shortly (with the same idempotency key)") {
+    super(message, { details: { retryable: true } });
   }
 }

@@ -1,6 +1,8 @@
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import type { Logger } from "pino";
-import { DomainError } from "../domain/errors";
+import type { ApolloServerPlugin } from "@apollo/server";
+import { isDatabaseUnavailable } from "../db/pg-error";
+import { DomainError, ServiceUnavailableError } from "../domain/errors";
 
 /**
  * The one place domain errors become GraphQL errors. Used by Apollo's `formatError`
@@ -10,6 +12,12 @@ import { DomainError } from "../domain/errors";
  *   and any details (e.g. `field`).
  * - GraphQL's own errors (syntax, validation, variable coercion) keep their message;
  *   Apollo's code is kept, or `GRAPHQL_VALIDATION_FAILED` on the WebSocket path.
+ * - The database unreachable or dropping the connection (a failover, a restart,
+ *   `pg_terminate_backend`, see {@link isDatabaseUnavailable}): `SERVICE_UNAVAILABLE` with
+ *   `extensions.retryable: true`, answered with HTTP 503 and `Retry-After: 1` on HTTP
+ *   ({@link serviceUnavailablePlugin}). Not a bug and not the client's fault: the same request
+ *   may succeed when sent again; a `createBooking` retried with its idempotency key never
+ *   books twice, whether or not the lost attempt committed.
  * - Anything else is a bug: logged in full and answered as `INTERNAL_SERVER_ERROR`,
  *   with the message masked when `maskInternal` (production).
  * - When `maskInternal` (production, where introspection is off), graphql-js's "Did you mean …?"
@@ -23,7 +31,11 @@ export function formatError(
   opts: { maskInternal: boolean; log: Logger },
 ): GraphQLFormattedError {
   if (opts.maskInternal) formatted = { ...formatted, message: withoutSuggestions(formatted.message) };
-  const original = findOriginalError(error);
+  let original = findOriginalError(error);
+  if (original && !(original instanceof DomainError) && isDatabaseUnavailable(original)) {
+    opts.log.warn({ err: original, path: formatted.path }, "database unavailable");
+    original = new ServiceUnavailableError();
+  }
   if (original instanceof DomainError) {
     return {
       message: original.message,
@@ -79,7 +91,35 @@ function findOriginalError(error: unknown): Error | undefined {
  * context from a bad token), with the HTTP status Apollo should answer with.
  */
 export function toGraphQLError(err: DomainError, httpStatus?: number): GraphQLError {
+  const http =
+    err instanceof ServiceUnavailableError
+      ? { status: SERVICE_UNAVAILABLE_HTTP.status, headers: new Map([["retry-after", String(SERVICE_UNAVAILABLE_HTTP.retryAfterSeconds)]]) }
+      : httpStatus
+        ? { status: httpStatus }
+        : undefined;
   return new GraphQLError(err.message, {
-    extensions: { code: err.code, ...(err.reason ? { reason: err.reason } : {}), ...(httpStatus ? { http: { status: httpStatus } } : {}) },
+    extensions: { code: err.code, ...(err.reason ? { reason: err.reason } : {}), ...err.details, ...(http ? { http } : {}) },
   });
+}
+
+/** HTTP status and `Retry-After` (seconds) of a response with a `SERVICE_UNAVAILABLE` error. */
+export const SERVICE_UNAVAILABLE_HTTP = { status: 503, retryAfterSeconds: 1 } as const;
+
+/**
+ * Answers HTTP 503 with `Retry-After` when an error of the response is `SERVICE_UNAVAILABLE`
+ * (see {@link formatError}), so HTTP clients and proxies that retry on 503 do so.
+ */
+export function serviceUnavailablePlugin<T extends object>(): ApolloServerPlugin<T> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          const errors = response.body.kind === "single" ? response.body.singleResult.errors : undefined;
+          if (!errors?.some((e) => e.extensions?.code === "SERVICE_UNAVAILABLE")) return;
+          response.http.status = SERVICE_UNAVAILABLE_HTTP.status;
+          response.http.headers.set("retry-after", String(SERVICE_UNAVAILABLE_HTTP.retryAfterSeconds));
+        },
+      };
+    },
+  };
 }

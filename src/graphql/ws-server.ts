@@ -3,6 +3,7 @@ import type { GraphQLSchema } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
+import { isDatabaseUnavailable } from "../db/pg-error";
 import type { Clock } from "../domain/clock";
 import type { Metrics } from "../observability/metrics";
 import { withWsObservability } from "../observability/ws-metrics";
@@ -13,6 +14,8 @@ import { limitWsOperation, type QueryLimits } from "./query-limits";
 
 /** graphql-ws close code for a refused or expired token (graphql-ws `CloseCode.Forbidden`). */
 export const WS_FORBIDDEN = 4403;
+/** Close code when the connection cannot be checked now (the database is away); retry later. */
+export const WS_TRY_AGAIN_LATER = 1013;
 
 export interface WsServerOptions {
   httpServer: Server;
@@ -69,7 +72,9 @@ export function attachGraphQLWs(o: WsServerOptions): { wsServer: WebSocketServer
           timer.unref();
           ctx.extra.expiryTimer = timer;
           return true;
-        } catch {
+        } catch (err) {
+          // The token may be fine: say "try again later" (RFC 6455 registry: 1013), not 4403.
+          if (isDatabaseUnavailable(err)) ctx.extra.socket.close(WS_TRY_AGAIN_LATER, "Try again later: the database is unavailable");
           return false;
         }
       },

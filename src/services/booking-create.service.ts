@@ -62,7 +62,8 @@ export class BookingCreateService {
    * @throws BadInputError for a malformed slot id or idempotency key
    * @throws NotFoundError for an unknown slot
    * @throws ConflictError `SLOT_UNAVAILABLE` when the slot is taken, blocked or past;
-   *   `IDEMPOTENCY_KEY_REUSED` when the key was used for another slot
+   *   `IDEMPOTENCY_KEY_REUSED` when the key was used for a request naming another slot (a
+   *   replay of the original request returns the booking even after it was rescheduled)
    */
   async createBooking(viewer: Viewer | null, input: CreateBookingInput): Promise<CreateBookingResult> {
     const v = requireRole(viewer, ["CUSTOMER"]);
@@ -117,9 +118,13 @@ export class BookingCreateService {
     return { booking: outcome.booking, created: true };
   }
 
+  /**
+   * The customer's booking made with `key`, if any. The key names the request, so it is
+   * compared with the slot that request named, not the one a reschedule has since moved it to.
+   */
   private async findReplay(customerId: string, key: string, slotId: string): Promise<BookingRow | undefined> {
     const existing = await findBookingByIdempotencyKey(this.db, customerId, key);
-    if (existing && existing.slotId !== slotId) {
+    if (existing && (existing.requestedSlotId ?? existing.slotId) !== slotId) {
       throw new ConflictError("IDEMPOTENCY_KEY_REUSED", "This idempotency key was already used for another slot");
     }
     return existing;

@@ -1,6 +1,6 @@
 import type { Db, Tx } from "../db/client";
 import { lockLapsedHolds, lockLapsedHoldOnSlot, updateBookingStatus } from "../db/repositories/bookings.repository";
-import { claimSlot, findSlotById, updateSlotStatus } from "../db/repositories/slots.repository";
+import { claimSlot, findSlotById, releaseSlot } from "../db/repositories/slots.repository";
 import type { BookingRow, SlotRow } from "../db/schema";
 import { decideTransition } from "../domain/booking-lifecycle";
 import type { Clock } from "../domain/clock";
@@ -19,14 +19,15 @@ export interface ExpiryOutcome {
 }
 
 /**
- * Expires one locked PENDING booking inside `tx`: EXPIRED, slot back to AVAILABLE, history
+ * Expires one locked PENDING booking inside `tx`: EXPIRED, slot released (back to AVAILABLE, or
+ * withdrawn when the current schedule no longer offers it, see releaseSlot), history
  * (actor: system) and a BOOKING_EXPIRED outbox event.
  */
 export async function expireBookingInTx(tx: Tx, booking: BookingRow, now: Date): Promise<ExpiryOutcome> {
   const t = decideTransition(booking.status, "expire");
   const updated = await updateBookingStatus(tx, booking.id, booking.status, { status: t.to, reason: HOLD_EXPIRED_REASON, updatedAt: now });
   if (!updated) throw new Error(`booking ${booking.id} changed under its row lock`);
-  const slot = await updateSlotStatus(tx, booking.slotId, ["HELD"], "AVAILABLE", now);
+  const slot = await releaseSlot(tx, booking.slotId, ["HELD"], now);
   const slotForEvent = slot ?? (await findSlotById(tx, booking.slotId));
   if (!slotForEvent) throw new Error(`slot ${booking.slotId} of booking ${booking.id} is missing`);
   const messages = await recordBookingChanges(

@@ -1,7 +1,7 @@
 import type { Db } from "../db/client";
 import { findBookingById, moveBooking } from "../db/repositories/bookings.repository";
 import { findProviderById } from "../db/repositories/providers.repository";
-import { findSlotById, findSlotForBooking, updateSlotStatus } from "../db/repositories/slots.repository";
+import { findSlotById, findSlotForBooking, releaseSlot } from "../db/repositories/slots.repository";
 import type { BookingRow } from "../db/schema";
 import { initialState, isActive, isHoldLapsed } from "../domain/booking-lifecycle";
 import type { Clock } from "../domain/clock";
@@ -59,7 +59,7 @@ export class BookingRescheduleService {
       const { claimed, expired } = await claimSlotReleasingLapsedHold(tx, targetId, next.slotStatus, now, startsAfter, target.status);
       if (!claimed) throw new ConflictError("SLOT_UNAVAILABLE", "The target slot is no longer available");
 
-      const released = await updateSlotStatus(tx, booking.slotId, ["HELD", "BOOKED"], "AVAILABLE", now);
+      const released = await releaseSlot(tx, booking.slotId, ["HELD", "BOOKED"], now);
       const previous = released ?? (await findSlotById(tx, booking.slotId));
       if (!previous) throw new Error(`slot ${booking.slotId} of booking ${id} is missing`);
       const moved = await moveBooking(tx, id, booking.status, { slotId: targetId, status: next.status, holdExpiresAt: next.holdExpiresAt, updatedAt: now });

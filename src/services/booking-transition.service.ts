@@ -1,7 +1,7 @@
 import type { Db } from "../db/client";
 import { findBookingById, updateBookingStatus } from "../db/repositories/bookings.repository";
 import { findProviderById } from "../db/repositories/providers.repository";
-import { findSlotById, updateSlotStatus } from "../db/repositories/slots.repository";
+import { findSlotById, releaseSlot, updateSlotStatus } from "../db/repositories/slots.repository";
 import type { BookingRow } from "../db/schema";
 import { decideTransition, isHoldLapsed, type BookingAction } from "../domain/booking-lifecycle";
 import type { Clock } from "../domain/clock";
@@ -74,7 +74,11 @@ export class BookingTransitionService {
       const updated = await updateBookingStatus(tx, id, booking.status, { status: t.to, reason: reason ?? booking.reason, updatedAt: now });
       // The row is locked, so the guard cannot miss; this would mean a bug elsewhere.
       if (!updated) throw new Error(`booking ${id} changed under its row lock`);
-      const slot = await updateSlotStatus(tx, booking.slotId, ["HELD", "BOOKED"], t.slotStatus, now);
+      // Cancel and reject release the slot (withdrawn instead when the schedule no longer offers it).
+      const slot =
+        t.slotStatus === "AVAILABLE"
+          ? await releaseSlot(tx, booking.slotId, ["HELD", "BOOKED"], now)
+          : await updateSlotStatus(tx, booking.slotId, ["HELD", "BOOKED"], t.slotStatus, now);
       const slotForEvent = slot ?? (await findSlotById(tx, booking.slotId));
       if (!slotForEvent) throw new Error(`slot ${booking.slotId} of booking ${id} is missing`);
       const messages = await recordBookingChanges(

@@ -6,10 +6,17 @@ import {
   setGeneratedUntil,
   upsertSchedule,
 } from "../db/repositories/schedules.repository";
-import { insertSlotsSkippingOverlaps, reviveWithdrawnSlots, slotKey, withdrawScheduleSlots } from "../db/repositories/slots.repository";
+import { isConstraintViolation } from "../db/pg-error";
+import {
+  insertSlotsSkippingOverlaps,
+  markSlotsKeptBeyondSchedule,
+  reviveWithdrawnSlots,
+  slotKey,
+  withdrawScheduleSlots,
+} from "../db/repositories/slots.repository";
 import type { ProviderRow, ScheduleRow, SlotRow } from "../db/schema";
 import type { Clock } from "../domain/clock";
-import { BadInputError, NotFoundError } from "../domain/errors";
+import { BadInputError, ConflictError, NotFoundError } from "../domain/errors";
 import { parseId } from "../domain/ids";
 import { scheduleSlotCountBounds } from "../domain/schedule-bounds";
 import { generateScheduleSlots, parseScheduleRules, type DateOverride, type ScheduleRules, type WeeklyWindow } from "../domain/schedule";
@@ -67,10 +74,16 @@ export class ScheduleService {
    * Replaces the provider's schedule and regenerates its future generated slots in one
    * transaction: generated AVAILABLE slots that no longer fit are withdrawn, new ones are
    * inserted, and HELD, BOOKED, BLOCKED and one-off (addAvailability) slots are never
-   * touched nor overlapped (the exclusion constraint skips overlapping inserts).
+   * overlapped (the exclusion constraint skips overlapping inserts). HELD, BOOKED and BLOCKED
+   * schedule slots the new schedule no longer offers stay as they are but are marked to be
+   * withdrawn when released (cancel, reject, expiry, reschedule away; an unblock is refused),
+   * so they never go back on sale.
    *
    * @throws UnauthenticatedError; NotFoundError for an unknown provider; ForbiddenError unless the caller owns it
    * @throws BadInputError for invalid rules (see parseScheduleRules)
+   * @throws ConflictError `SLOT_OVERLAP` when a concurrent change (e.g. addAvailability) took the
+   *   time of a withdrawn slot this schedule brings back; nothing is changed, and a retry
+   *   leaves that slot withdrawn
    */
   async setSchedule(viewer: Viewer | null, input: SetScheduleInput): Promise<ScheduleRow> {
     const v = requireViewer(viewer);
@@ -96,7 +109,30 @@ export class ScheduleService {
     // Past that refusal, generation is bounded by `bounds.atMost`: the limit plus about four days of slots.
     const desired = generateScheduleSlots(rules, now, until).filter((s) => s.startsAt.getTime() > now.getTime());
     if (desired.length > MAX_SCHEDULE_SLOTS) throw tooManySlots(String(desired.length));
-    const { schedule, changed } = await this.db.transaction(async (tx) => {
+    let result;
+    try {
+      result = await this.saveAndRegenerate(providerId, rules, desired, now, until);
+    } catch (err) {
+      // reviveWithdrawnSlots checks for occupied time first, but a slot inserted concurrently and
+      // not yet committed is invisible to that check; the exclusion constraint catches it.
+      if (isConstraintViolation(err, "slots_no_overlap")) {
+        throw new ConflictError("SLOT_OVERLAP", "Another change took some of this schedule's times while it was being saved; nothing was changed, retry");
+      }
+      throw err;
+    }
+    const { schedule, changed } = result;
+    await this.live.publish({ bookingEvents: [], slots: changed.map(toSlotSnapshot) });
+    return schedule;
+  }
+
+  private saveAndRegenerate(
+    providerId: string,
+    rules: ScheduleRules,
+    desired: readonly { startsAt: Date; endsAt: Date }[],
+    now: Date,
+    until: Date,
+  ): Promise<{ schedule: ScheduleRow; changed: SlotRow[] }> {
+    return this.db.transaction(async (tx) => {
       // Locking the schedule row (when there is one) serialises setSchedule and horizon extension.
       await findSchedule(tx, providerId, { forUpdate: true });
       const saved = await upsertSchedule(tx, providerId, {
@@ -110,7 +146,12 @@ export class ScheduleService {
         updatedAt: now,
       });
       const keys = new Set(desired.map(slotKey));
-      const withdrawn = await withdrawScheduleSlots(tx, { providerId, from: now, keep: keys, now });
+      const region = { providerId, from: now, keep: keys, now };
+      // Marked before and after the withdrawal: a slot released in between is withdrawn there,
+      // one claimed in between is marked by the second pass.
+      await markSlotsKeptBeyondSchedule(tx, region);
+      const withdrawn = await withdrawScheduleSlots(tx, region);
+      await markSlotsKeptBeyondSchedule(tx, region);
       const revived = await reviveWithdrawnSlots(tx, { providerId, from: now, keys, now });
       const inserted = await insertSlotsSkippingOverlaps(
         tx,
@@ -118,8 +159,6 @@ export class ScheduleService {
       );
       return { schedule: saved, changed: [...withdrawn, ...revived, ...inserted] };
     });
-    await this.live.publish({ bookingEvents: [], slots: changed.map(toSlotSnapshot) });
-    return schedule;
   }
 
   /** A provider's schedule, or null when it has none. */

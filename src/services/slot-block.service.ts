@@ -43,14 +43,17 @@ export class SlotBlockService {
     requireProviderManager(v, provider);
     // The conditional UPDATE decides under the row lock; a booking racing for the slot either
     // claimed it first (we refuse) or finds it BLOCKED (it gets SLOT_UNAVAILABLE).
-    const changed = await updateSlotStatus(this.db, id, [from], to, this.clock.now());
+    // An unblock never puts back on sale a schedule slot the current schedule no longer offers.
+    const changed = await updateSlotStatus(this.db, id, [from], to, this.clock.now(), { allowWithdrawOnRelease: to !== "AVAILABLE" });
     if (changed) {
       await this.live.publish({ bookingEvents: [], slots: [toSlotSnapshot(changed)] });
       return changed;
     }
     const current = await findSlotById(this.db, id);
     if (current?.status === to) return current;
-    if (current?.withdrawn) throw new ConflictError("INVALID_TRANSITION", "The slot was withdrawn by a schedule change; change the schedule instead");
+    if (current?.withdrawn || (to === "AVAILABLE" && current?.withdrawOnRelease)) {
+      throw new ConflictError("INVALID_TRANSITION", "The slot was withdrawn by a schedule change; change the schedule instead");
+    }
     if (to === "BLOCKED") throw new ConflictError("SLOT_UNAVAILABLE", "The slot has an active booking and cannot be blocked");
     throw new ConflictError("INVALID_TRANSITION", `Cannot unblock a slot that is ${current?.status ?? "gone"}`);
   }

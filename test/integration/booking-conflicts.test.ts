@@ -66,6 +66,29 @@ describe.each(BACKENDS)("booking conflicts and idempotency through the services 
     expect(await slotStatus(db, slots[1]!.id)).toBe("AVAILABLE");
   });
 
+  it("the original request replayed after the booking was rescheduled returns the booking: the key names the request, not the slot it ended on", async (db) => {
+    const w = makeWorld(db);
+    const customer = await registerViewer(w, "CUSTOMER");
+    const { slots } = await providerWithSlots(w);
+    const first = await w.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id, idempotencyKey: "checkout-7" });
+    w.clock.advance(MINUTE);
+    const moved = await w.services.bookingReschedule.rescheduleBooking(customer, first.booking.id, slots[1]!.id);
+    expect(moved.slotId).toBe(slots[1]!.id);
+
+    const before = await countRows(db);
+    w.clock.advance(MINUTE);
+    const replay = await w.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id, idempotencyKey: "checkout-7" });
+    expect(replay.created).toBe(false);
+    expect(replay.booking).toEqual(moved);
+    expect(await countRows(db)).toEqual(before);
+    expect(await slotStatus(db, slots[0]!.id)).toBe("AVAILABLE");
+    // The key with the slot it was moved to is another request.
+    expect(await rejection(() => w.services.bookingCreate.createBooking(customer, { slotId: slots[1]!.id, idempotencyKey: "checkout-7" }))).toMatchObject({
+      reason: "IDEMPOTENCY_KEY_REUSED",
+    });
+    expect(await countRows(db)).toEqual(before);
+  });
+
   it("idempotency keys belong to one customer: another customer's same key is a new request", async (db) => {
     const w = makeWorld(db);
     const a = await registerViewer(w, "CUSTOMER");

@@ -142,7 +142,7 @@ const SHIFTED = {
   weekly: [...[1, 2, 3, 4, 5].map((weekday) => ({ weekday, startTime: "09:30", endTime: "17:30" })), { weekday: 6, startTime: "09:00", endTime: "12:00" }],
 };
 
-test("regenerating withdraws AVAILABLE generated slots that no longer fit, never touches HELD, BOOKED, BLOCKED or one-off slots, and never overlaps them", async () => {
+test("regenerating withdraws AVAILABLE generated slots that no longer fit, keeps HELD, BOOKED, BLOCKED and one-off slots (marking the first three to be withdrawn once released), and never overlaps them", async () => {
   const { server, db } = await boot();
   const { p, held, booked, inUse, manual, cancelledSlot } = await scheduleInUse(server, db);
 
@@ -150,7 +150,9 @@ test("regenerating withdraws AVAILABLE generated slots that no longer fit, never
 
   const rows = await slotsOf(db, p.providerId);
   const byId = new Map(rows.map((r) => [r.id, r]));
-  for (const kept of [...inUse, manual]) expect(byId.get(kept.id)).toEqual(kept);
+  // Kept as they are, only marked: the new schedule does not offer them, so they are withdrawn once released.
+  for (const kept of inUse) expect(byId.get(kept.id)).toEqual({ ...kept, withdrawOnRelease: true });
+  expect(byId.get(manual.id)).toEqual(manual);
   expect(inUse.map((r) => r.status)).toEqual(["HELD", "BOOKED", "BLOCKED"]);
   expect(manual.source).toBe("MANUAL");
   // A booking still points at it (history), so it is taken off sale rather than deleted, and
@@ -180,6 +182,67 @@ test("switching back to the previous schedule puts a withdrawn slot that once ha
   await p.set({ slotMinutes: 60, horizonDays: 14, weekly: WEEKDAYS_9_TO_5 });
   const row = (await slotsOf(db, p.providerId)).find((r) => span(r) === span(cancelledSlot));
   expect(row?.status).toBe("AVAILABLE");
+});
+
+test("a schedule slot kept only because it was booked or blocked is withdrawn, not put back on sale, after cancel, reject, expiry or a reschedule away; unblocking it is refused", async () => {
+  const { server, clock, db, s } = await boot();
+  const p = await provider(server);
+  await p.set({ slotMinutes: 60, horizonDays: 14, weekly: WEEKDAYS_9_TO_5 });
+  const tuesday = (hour: number) => `2031-03-25T${String(hour - 1).padStart(2, "0")}:00:00.000Z`;
+  const slotAt = async (iso: string) => (await slotsOf(db, p.providerId)).find((r) => r.startsAt.toISOString() === iso)!;
+  const customer = await viewer(server, "CUSTOMER");
+  const book = async (hour: number) => (await s.bookingCreate.createBooking(customer, { slotId: (await slotAt(tuesday(hour))).id })).booking;
+  const toCancel = await book(9);
+  await s.bookingTransition.acceptBooking(p.owner, toCancel.id);
+  const toReject = await book(10);
+  const toExpire = await book(11);
+  const toMove = await book(12);
+  const blocked = await slotAt(tuesday(13));
+  await s.slotBlock.blockSlot(p.owner, blocked.id);
+  const keptHours = [9, 10, 11, 12, 13];
+  const kept = await Promise.all(keptHours.map((h) => slotAt(tuesday(h))));
+
+  // The new schedule starts every slot at half past: none of the five times is offered any more.
+  await p.set(SHIFTED);
+  const target = (await s.providers.availableSlots(p.providerId, new Date("2031-03-26T00:00:00.000Z"), new Date("2031-03-27T00:00:00.000Z")))[0]!;
+  expect(target.startsAt.toISOString()).toBe("2031-03-26T08:30:00.000Z");
+
+  await s.bookingTransition.cancelBooking(customer, toCancel.id, "cannot come");
+  await s.bookingTransition.rejectBooking(p.owner, toReject.id, "fully booked");
+  await s.bookingReschedule.rescheduleBooking(customer, toMove.id, target.id);
+  clock.advance(16 * MINUTE);
+  // Expires toExpire's hold, and the moved booking's fresh one on a slot the schedule does offer.
+  expect(await s.bookingExpiry.expireLapsedHolds()).toBe(2);
+  expect(await rejection(() => s.slotBlock.unblockSlot(p.owner, blocked.id))).toMatchObject({ code: "CONFLICT", reason: "INVALID_TRANSITION" });
+
+  const after = new Map((await slotsOf(db, p.providerId)).map((r) => [r.id, r]));
+  expect(kept.slice(0, 4).map((k) => [after.get(k.id)!.status, after.get(k.id)!.withdrawn])).toEqual(Array.from({ length: 4 }, () => ["BLOCKED", true]));
+  expect(after.get(blocked.id)).toMatchObject({ status: "BLOCKED", withdrawn: false, withdrawOnRelease: true });
+  expect(after.get(target.id)).toMatchObject({ status: "AVAILABLE", withdrawn: false });
+  const tuesdayOffer = await s.providers.availableSlots(p.providerId, new Date("2031-03-25T00:00:00.000Z"), new Date("2031-03-26T00:00:00.000Z"));
+  expect(tuesdayOffer.filter((r) => keptHours.map(tuesday).includes(r.startsAt.toISOString()))).toEqual([]);
+  expect(await rejection(() => s.bookingCreate.createBooking(customer, { slotId: kept[0]!.id }))).toMatchObject({ reason: "SLOT_UNAVAILABLE" });
+  expectNoOverlaps([...after.values()].filter((r) => !r.withdrawn));
+
+  // The schedule that offers those times again brings them back, and the blocked one may be unblocked.
+  await p.set({ slotMinutes: 60, horizonDays: 14, weekly: WEEKDAYS_9_TO_5 });
+  const back = new Map((await slotsOf(db, p.providerId)).map((r) => [r.id, r]));
+  expect(kept.slice(0, 4).map((k) => back.get(k.id)!.status)).toEqual(["AVAILABLE", "AVAILABLE", "AVAILABLE", "AVAILABLE"]);
+  expect(await s.slotBlock.unblockSlot(p.owner, blocked.id)).toMatchObject({ status: "AVAILABLE" });
+});
+
+test("a kept booked slot that the schedule offers again before its booking ends goes back on sale when it is cancelled", async () => {
+  const { server, db, s } = await boot();
+  const p = await provider(server);
+  const rules = { slotMinutes: 60, horizonDays: 14, weekly: WEEKDAYS_9_TO_5 };
+  await p.set(rules);
+  const slot = (await slotsOf(db, p.providerId)).find((r) => r.startsAt.toISOString() === "2031-03-25T08:00:00.000Z")!;
+  const customer = await viewer(server, "CUSTOMER");
+  const { booking } = await s.bookingCreate.createBooking(customer, { slotId: slot.id });
+  await p.set(SHIFTED);
+  await p.set(rules);
+  await s.bookingTransition.cancelBooking(customer, booking.id);
+  expect((await slotsOf(db, p.providerId)).find((r) => r.id === slot.id)).toMatchObject({ status: "AVAILABLE", withdrawn: false, withdrawOnRelease: false });
 });
 
 test("identical regeneration keeps slot ids stable, also after the clock moves on", async () => {

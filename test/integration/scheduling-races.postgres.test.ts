@@ -1,11 +1,15 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
-import { bookings, outbox, slots, type BookingRow } from "../../src/db/schema";
+import postgres from "postgres";
+import { bookings, outbox, schedules, slots, type BookingRow } from "../../src/db/schema";
 import {
   AcceptBookingDocument,
+  AddAvailabilityDocument,
   AvailableSlotsDocument,
+  CancelBookingDocument,
   CreateBookingDocument,
   RescheduleBookingDocument,
   SetScheduleDocument,
+  type SetScheduleInput,
 } from "../generated/graphql";
 import { createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
 import { createProvider, registerUser, type TestUser } from "../support/factories";
@@ -73,7 +77,7 @@ async function overlappingSlotPairs(providerId: string): Promise<number> {
   const rows = await server.database.db.execute(sql`
     select count(*)::int as n from slots a join slots b
       on a.provider_id = b.provider_id and a.id < b.id and tstzrange(a.starts_at, a.ends_at) && tstzrange(b.starts_at, b.ends_at)
-    where a.provider_id = ${providerId}`);
+    where a.provider_id = ${providerId} and not a.withdrawn and not b.withdrawn`);
   const list = Array.isArray(rows) ? rows : (rows as unknown as { rows: unknown[] }).rows;
   return (list[0] as { n: number }).n;
 }
@@ -220,5 +224,95 @@ test("regenerating the schedule over and over while 140 bookings are made loses 
   });
   expect(lost).toEqual([]);
   expect((await activeBookingsPerSlot(provider.id)).filter((r) => r.n > 1)).toEqual([]);
+  expect(await overlappingSlotPairs(provider.id)).toBe(0);
+}, HEAVY_TEST_MS);
+
+test("setSchedule bringing back a withdrawn slot whose time addAvailability takes meanwhile answers CONFLICT SLOT_OVERLAP (not INTERNAL) and changes nothing; a retry succeeds", async () => {
+  if (!available) return;
+  const owner = await registerUser(server.url, "PROVIDER");
+  const provider = await createProvider(server.url, owner, { requiresConfirmation: true, timeZone: "Europe/Berlin" });
+  const customer = await registerUser(server.url, "CUSTOMER");
+  const A = { slotMinutes: 60, horizonDays: 7, weekly: ALL_DAY };
+  const set = (rules: Omit<SetScheduleInput, "providerId">) => execute(server.url, SetScheduleDocument, { input: { providerId: provider.id, ...rules } }, owner.token);
+  expect((await set(A)).errors).toBeUndefined();
+  const from = new Date(Date.now() + 3 * DAY);
+  const [x] = (await executeOk(server.url, AvailableSlotsDocument, { providerId: provider.id, from: from.toISOString(), to: new Date(from.getTime() + 3_600_000 * 2).toISOString() })).availableSlots;
+  // A booking once pointed at x, so withdrawing it keeps it (BLOCKED, withdrawn) instead of deleting it.
+  const booked = await createBooking(customer, x!.id);
+  if (booked.kind !== "ok") throw new Error(booked.detail);
+  await executeOk(server.url, CancelBookingDocument, { id: booked.id }, customer.token);
+  const localDate = new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Berlin", year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(x!.startsAt));
+  const B = { ...A, overrides: [{ date: localDate, windows: [] }] };
+  expect((await set(B)).errors).toBeUndefined();
+  const db = server.database.db;
+  expect((await db.select().from(slots).where(eq(slots.id, x!.id)))[0]).toMatchObject({ status: "BLOCKED", withdrawn: true });
+
+  // addAvailability's insert of x's time, caught before it commits: setSchedule(A) reads the time
+  // as free, tries to bring x back, and waits on the constraint until the insert commits.
+  const raw = postgres(database!.url, { max: 2, onnotice: () => undefined });
+  try {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let inserted!: () => void;
+    const insertedYet = new Promise<void>((r) => (inserted = r));
+    const manual = raw.begin(async (tx) => {
+      await tx`insert into slots (provider_id, starts_at, ends_at) values (${provider.id}, ${new Date(x!.startsAt)}, ${new Date(x!.endsAt)})`;
+      inserted();
+      await gate;
+    });
+    await insertedYet;
+    const racing = set(A);
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const [w] = await raw`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
+      if ((w as { n: number }).n > 0) break;
+      if (Date.now() > deadline) throw new Error("setSchedule never waited on the uncommitted slot");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    release();
+    await manual;
+    const result = await racing;
+    expect(result.errors?.map((e) => [e.extensions?.code, e.extensions?.reason])).toEqual([["CONFLICT", "SLOT_OVERLAP"]]);
+  } finally {
+    await raw.end();
+  }
+  // Nothing changed: schedule B is still the one stored, x is still withdrawn.
+  const [stored] = await db.select().from(schedules).where(eq(schedules.providerId, provider.id));
+  expect(stored!.overrides).toEqual(B.overrides);
+  expect((await db.select().from(slots).where(eq(slots.id, x!.id)))[0]).toMatchObject({ status: "BLOCKED", withdrawn: true });
+
+  // The retry sees the one-off slot and leaves x withdrawn.
+  expect((await set(A)).errors).toBeUndefined();
+  expect((await db.select().from(slots).where(eq(slots.id, x!.id)))[0]).toMatchObject({ status: "BLOCKED", withdrawn: true });
+  expect(await overlappingSlotPairs(provider.id)).toBe(0);
+}, HEAVY_TEST_MS);
+
+test("setSchedule and addAvailability racing on the same times: each answers success or CONFLICT SLOT_OVERLAP, never INTERNAL, and no slots overlap", async () => {
+  if (!available) return;
+  const owner = await registerUser(server.url, "PROVIDER");
+  const provider = await createProvider(server.url, owner, { requiresConfirmation: true, timeZone: "Europe/Berlin" });
+  const customer = await registerUser(server.url, "CUSTOMER");
+  const A = { slotMinutes: 60, horizonDays: 7, weekly: ALL_DAY };
+  const set = (rules: Omit<SetScheduleInput, "providerId">) => execute(server.url, SetScheduleDocument, { input: { providerId: provider.id, ...rules } }, owner.token);
+  await set(A);
+  const outcomes: (string | undefined)[] = [];
+  for (let round = 0; round < 6; round++) {
+    const from = new Date(Date.now() + (2 + round * 0.5) * DAY);
+    const offered = (await executeOk(server.url, AvailableSlotsDocument, { providerId: provider.id, from: from.toISOString(), to: new Date(from.getTime() + 6 * 3_600_000).toISOString() })).availableSlots.slice(0, 4);
+    for (const slot of offered) {
+      const b = await createBooking(customer, slot.id);
+      if (b.kind === "ok") await executeOk(server.url, CancelBookingDocument, { id: b.id }, customer.token);
+    }
+    const localDate = new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Berlin", year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(offered[0]!.startsAt));
+    await set({ ...A, overrides: [{ date: localDate, windows: [] }] });
+    const results = await Promise.all([
+      set(A),
+      ...offered.map((slot) =>
+        execute(server.url, AddAvailabilityDocument, { input: { providerId: provider.id, startsAt: slot.startsAt, endsAt: slot.endsAt, slotMinutes: 60 } }, owner.token),
+      ),
+    ]);
+    outcomes.push(...results.map((r) => (r.errors?.length ? `${r.errors[0]!.extensions?.code}:${r.errors[0]!.extensions?.reason}` : undefined)));
+  }
+  expect(outcomes.filter((o) => o !== undefined && o !== "CONFLICT:SLOT_OVERLAP")).toEqual([]);
   expect(await overlappingSlotPairs(provider.id)).toBe(0);
 }, HEAVY_TEST_MS);

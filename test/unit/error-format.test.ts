@@ -5,6 +5,7 @@ import {
   ConflictError,
   ForbiddenError,
   NotFoundError,
+  ServiceUnavailableError,
   UnauthenticatedError,
   type DomainError,
 } from "../../src/domain/errors";
@@ -116,5 +117,36 @@ describe("toGraphQLError", () => {
     expect(e.message).toBe("taken");
     expect(e.extensions).toEqual({ code: "CONFLICT", reason: "EMAIL_TAKEN", http: { status: 409 } });
     expect(toGraphQLError(new UnauthenticatedError()).extensions).toEqual({ code: "UNAUTHENTICATED" });
+  });
+});
+
+describe("formatError: the database unreachable or dropping the connection", () => {
+  /** What drizzle 0.45 throws: a DrizzleQueryError whose `cause` is the driver's error. */
+  const fromDriver = (cause: Record<string, unknown>) =>
+    Object.assign(new Error("Failed query: insert into bookings ..."), { cause: Object.assign(new Error(String(cause.message ?? "driver")), cause) });
+
+  test.each([
+    ["pg_terminate_backend (57P01)", { code: "57P01", message: "terminating connection due to administrator command" }],
+    ["a restarting server (57P03)", { code: "57P03", message: "the database system is starting up" }],
+    ["postgres.js lost the connection", { code: "CONNECTION_CLOSED", message: "write CONNECTION_CLOSED 127.0.0.1:5432" }],
+    ["nothing listens (ECONNREFUSED)", { code: "ECONNREFUSED", message: "connect ECONNREFUSED 127.0.0.1:5432" }],
+  ])("%s -> SERVICE_UNAVAILABLE, retryable, not masked as INTERNAL even in production", (_label, cause) => {
+    const { formatted, error } = fromResolver(fromDriver(cause));
+    const out = formatError(formatted, error, { maskInternal: true, log });
+    expect(out.extensions).toEqual({ code: "SERVICE_UNAVAILABLE", retryable: true });
+    expect(out.message).toMatch(/retry/);
+    expect(JSON.stringify(out)).not.toContain("127.0.0.1");
+    expect(out.path).toEqual(path);
+  });
+
+  test("a constraint violation is not mistaken for an outage", () => {
+    const { formatted, error } = fromResolver(fromDriver({ code: "23505", message: "duplicate key" }));
+    expect(formatError(formatted, error, { maskInternal: true, log }).extensions).toEqual({ code: "INTERNAL_SERVER_ERROR" });
+  });
+
+  test("raised outside resolvers (the token check), it is a 503 with Retry-After", () => {
+    const err = toGraphQLError(new ServiceUnavailableError());
+    expect(err.extensions).toMatchObject({ code: "SERVICE_UNAVAILABLE", retryable: true, http: { status: 503 } });
+    expect((err.extensions.http as { headers: Map<string, string> }).headers.get("retry-after")).toBe("1");
   });
 });

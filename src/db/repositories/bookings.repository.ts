@@ -9,6 +9,8 @@ export async function insertBooking(
   db: DbOrTx,
   values: {
     slotId: string;
+    /** The slot the request named; default `slotId`. */
+    requestedSlotId?: string;
     providerId: string;
     customerId: string;
     status: BookingStatus;
@@ -18,7 +20,10 @@ export async function insertBooking(
     updatedAt: Date;
   },
 ): Promise<BookingRow> {
-  const [row] = await db.insert(bookings).values(values).returning();
+  const [row] = await db
+    .insert(bookings)
+    .values({ ...values, requestedSlotId: values.requestedSlotId ?? values.slotId })
+    .returning();
   return row!;
 }
 

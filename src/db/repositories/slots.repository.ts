@@ -89,20 +89,98 @@ export async function claimSlot(db: DbOrTx, id: string, to: SlotStatus, now: Dat
   return row;
 }
 
-/** Moves a slot to `to` if its status is one of `from`; returns the updated row or undefined. */
+/**
+ * Moves a slot to `to` if its status is one of `from`; returns the updated row or undefined.
+ * Putting a slot back on sale goes through {@link releaseSlot} instead, and an unblock
+ * (`allowWithdrawOnRelease: false`) leaves a slot the current schedule no longer offers alone.
+ */
 export async function updateSlotStatus(
   db: DbOrTx,
   id: string,
   from: readonly SlotStatus[],
   to: SlotStatus,
   now: Date,
+  opts: { allowWithdrawOnRelease?: boolean } = {},
 ): Promise<SlotRow | undefined> {
   const [row] = await db
     .update(slots)
     .set({ status: to, updatedAt: now })
+    .where(
+      and(
+        eq(slots.id, id),
+        inArray(slots.status, [...from]),
+        eq(slots.withdrawn, false),
+        opts.allowWithdrawOnRelease === false ? eq(slots.withdrawOnRelease, false) : undefined,
+      ),
+    )
+    .returning();
+  return row;
+}
+
+/**
+ * Releases a slot whose booking ended (cancel, reject, expiry, reschedule away), if its status
+ * is one of `from`: back to AVAILABLE, unless it is a schedule slot the current schedule no
+ * longer offers (`withdrawOnRelease`, set by setSchedule), which is withdrawn instead (BLOCKED,
+ * `withdrawn`; a booking's history points at it, so it is kept). One conditional UPDATE: a
+ * setSchedule that marks the slot meanwhile holds its row lock, and PostgreSQL re-reads the
+ * flag from the row it commits.
+ *
+ * @returns the updated slot (AVAILABLE or withdrawn), or undefined when it was not in `from`
+ */
+export async function releaseSlot(db: DbOrTx, id: string, from: readonly SlotStatus[], now: Date): Promise<SlotRow | undefined> {
+  const [row] = await db
+    .update(slots)
+    .set({
+      status: sql`case when ${slots.withdrawOnRelease} then 'BLOCKED'::slot_status else 'AVAILABLE'::slot_status end`,
+      withdrawn: sql`${slots.withdrawOnRelease}`,
+      withdrawOnRelease: false,
+      updatedAt: now,
+    })
     .where(and(eq(slots.id, id), inArray(slots.status, [...from]), eq(slots.withdrawn, false)))
     .returning();
   return row;
+}
+
+/**
+ * Marks which of a provider's future schedule slots that setSchedule must keep (HELD or
+ * BOOKED by a booking, or BLOCKED by the provider) the new schedule no longer offers, and
+ * unmarks those it offers again: a marked slot is withdrawn when it is released (see
+ * {@link releaseSlot}) instead of going back on sale. Call it before
+ * {@link withdrawScheduleSlots}: a slot released between the two is AVAILABLE by then and
+ * withdrawn there; one released after waits for this transaction's row lock and sees the mark.
+ *
+ * @returns how many slots changed mark
+ */
+export async function markSlotsKeptBeyondSchedule(
+  db: DbOrTx,
+  opts: { providerId: string; from: Date; keep: ReadonlySet<string>; now: Date },
+): Promise<number> {
+  const kept = ["HELD", "BOOKED", "BLOCKED"] as const;
+  const candidates = await db
+    .select({ id: slots.id, startsAt: slots.startsAt, endsAt: slots.endsAt, withdrawOnRelease: slots.withdrawOnRelease })
+    .from(slots)
+    .where(
+      and(
+        eq(slots.providerId, opts.providerId),
+        eq(slots.source, "SCHEDULE"),
+        eq(slots.withdrawn, false),
+        inArray(slots.status, [...kept]),
+        gte(slots.startsAt, opts.from),
+      ),
+    );
+  let changed = 0;
+  for (const mark of [true, false]) {
+    const ids = candidates.filter((s) => s.withdrawOnRelease !== mark && opts.keep.has(slotKey(s)) !== mark).map((s) => s.id);
+    for (let i = 0; i < ids.length; i += 1_000) {
+      const rows = await db
+        .update(slots)
+        .set({ withdrawOnRelease: mark })
+        .where(and(inArray(slots.id, ids.slice(i, i + 1_000)), inArray(slots.status, [...kept]), eq(slots.withdrawn, false)))
+        .returning({ id: slots.id });
+      changed += rows.length;
+    }
+  }
+  return changed;
 }
 
 /**
