@@ -7,6 +7,7 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
+import proxyaddr from "proxy-addr";
 import type { Logger } from "pino";
 import type { Config } from "./config";
 import { openDatabase, type Database } from "./db/client";
@@ -90,8 +91,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const loginThrottle = new LoginThrottle(config.loginRateLimit, redisClient);
     const services = createServices({ db: database.db, clock, config, tokens, live, loginThrottle, relayStatus: () => relay?.relay.status() });
     if (config.admin) {
-      await services.auth.ensureAdmin(config.admin.email, config.admin.password);
-      log.info({ email: config.admin.email }, "admin account ensured");
+      // Refuses (and so fails start-up) when a non-admin already has the email, unless promotion is allowed.
+      const ensured = await services.auth.ensureAdmin(config.admin.email, config.admin.password, { promote: config.admin.promoteExisting });
+      log.info({ email: config.admin.email, outcome: ensured.outcome, revokedSessions: ensured.revokedSessions }, "admin account ensured");
     }
 
     if (config.outboxRelay && config.isProduction && !config.sqsConfigured) {
@@ -148,6 +150,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       maskInternal,
       metrics,
       queryLimits: config.queryLimits,
+      limits: config.wsLimits,
+      pubSub,
+      // Express's compiled `trust proxy`, so a socket's address is the one `req.ip` gives on HTTP.
+      clientAddress: (req) => proxyaddr(req, app.get("trust proxy fn") as Parameters<typeof proxyaddr>[1]),
       introspection: !config.isProduction,
       makeContext: (viewer, clientAddress) => makeContext(viewer, randomUUID(), clientAddress),
     });
@@ -200,16 +206,17 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       expressMiddleware(apollo, {
         context: async ({ req, res }) => {
           const requestId = requestIdOf(res) ?? randomUUID();
-          const token = bearerToken(req.headers.authorization);
           let viewer: Viewer | null = null;
-          if (token) {
-            try {
+          try {
+            // A malformed header throws here: 401 like a bad token, never silently anonymous.
+            const token = bearerToken(req.headers.authorization);
+            if (token) {
               const claims = await services.auth.authenticate(token);
               viewer = { userId: claims.userId, role: claims.role };
-            } catch (err) {
-              if (!(err instanceof DomainError)) throw err;
-              throw toGraphQLError(err, 401);
             }
+          } catch (err) {
+            if (!(err instanceof DomainError)) throw err;
+            throw toGraphQLError(err, 401);
           }
           return makeContext(viewer, requestId, req.ip ?? req.socket.remoteAddress);
         },

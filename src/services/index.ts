@@ -52,7 +52,7 @@ export interface ServiceDeps {
 
 export function createServices(d: ServiceDeps): Services {
   return {
-    auth: new AuthService(d.db, d.tokens, d.clock, d.config.refreshTokenTtlDays, d.loginThrottle),
+    auth: new AuthService(d.db, d.tokens, d.clock, d.config.refreshTokenTtlDays, d.loginThrottle, d.live),
     providers: new ProviderService(d.db, d.clock, d.live),
     bookingCreate: new BookingCreateService(d.db, d.clock, d.live, d.config.bookingHoldMinutes),
     bookingTransition: new BookingTransitionService(d.db, d.clock, d.live),
