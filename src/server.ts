@@ -134,7 +134,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       viewer,
       services,
       pubSub,
-      loaders: services.createLoaders(),
+      loaders: services.createLoaders(viewer),
       requestId,
       clientAddress,
       log: log.child({ requestId }),

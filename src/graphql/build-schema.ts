@@ -9,8 +9,9 @@ import { ProviderResolver } from "../resolvers/provider.resolver";
 import { ScheduleResolver } from "../resolvers/schedule.resolver";
 import { SlotResolver } from "../resolvers/slot.resolver";
 import { SubscriptionResolver } from "../resolvers/subscription.resolver";
+import { UserResolver } from "../resolvers/user.resolver";
 
-export const RESOLVERS = [AuthResolver, ProviderResolver, SlotResolver, BookingResolver, SubscriptionResolver, OutboxStatusResolver, ScheduleResolver] as const;
+export const RESOLVERS = [AuthResolver, ProviderResolver, SlotResolver, BookingResolver, SubscriptionResolver, OutboxStatusResolver, ScheduleResolver, UserResolver] as const;
 
 /**
  * Builds the executable schema. Input validation is done by the services (domain

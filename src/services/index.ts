@@ -16,7 +16,7 @@ import { ProviderService } from "./provider.service";
 import { ReminderService } from "./reminder.service";
 import { ScheduleService } from "./schedule.service";
 import { SlotBlockService } from "./slot-block.service";
-import type { TokenService } from "./token.service";
+import type { TokenService, Viewer } from "./token.service";
 
 export type { Viewer } from "./token.service";
 export type { Loaders } from "./data-loaders";
@@ -34,8 +34,8 @@ export interface Services {
   bookingExpiry: BookingExpiryService;
   reminders: ReminderService;
   slotBlock: SlotBlockService;
-  /** A fresh set of DataLoaders; call once per request or subscription event. */
-  createLoaders(): Loaders;
+  /** A fresh set of DataLoaders for `viewer`; call once per request or subscription event. */
+  createLoaders(viewer: Viewer | null): Loaders;
 }
 
 export interface ServiceDeps {
@@ -63,6 +63,6 @@ export function createServices(d: ServiceDeps): Services {
     bookingExpiry: new BookingExpiryService(d.db, d.clock, d.live),
     reminders: new ReminderService(d.db, d.clock, d.live, d.config.reminderOffsetsMinutes),
     slotBlock: new SlotBlockService(d.db, d.clock, d.live),
-    createLoaders: () => createLoaders(d.db),
+    createLoaders: (viewer) => createLoaders(d.db, viewer),
   };
 }

@@ -97,7 +97,7 @@ export type WeeklyWindowInput = {
   weekday: number;
 };
 
-export type UserFieldsFragment = { id: string, email: string, name: string, role: Role };
+export type UserFieldsFragment = { id: string, email: string | null, name: string, role: Role };
 
 export type ProviderFieldsFragment = { id: string, name: string, timeZone: string, requiresConfirmation: boolean, owner: { id: string } };
 
@@ -110,14 +110,14 @@ export type BookingEventFieldsFragment = { eventId: string, eventType: BookingEv
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MeQuery = { me: { id: string, email: string, name: string, role: Role } | null };
+export type MeQuery = { me: { id: string, email: string | null, name: string, role: Role } | null };
 
 export type RegisterMutationVariables = Exact<{
   input: RegisterInput;
 }>;
 
 
-export type RegisterMutation = { register: { accessToken: string, refreshToken: string, user: { id: string, email: string, name: string, role: Role } } };
+export type RegisterMutation = { register: { accessToken: string, refreshToken: string, user: { id: string, email: string | null, name: string, role: Role } } };
 
 export type LoginMutationVariables = Exact<{
   email: string;
@@ -125,7 +125,7 @@ export type LoginMutationVariables = Exact<{
 }>;
 
 
-export type LoginMutation = { login: { accessToken: string, refreshToken: string, user: { id: string, email: string, name: string, role: Role } } };
+export type LoginMutation = { login: { accessToken: string, refreshToken: string, user: { id: string, email: string | null, name: string, role: Role } } };
 
 export type CreateProviderMutationVariables = Exact<{
   input: CreateProviderInput;
@@ -290,7 +290,7 @@ export type RefreshTokenMutationVariables = Exact<{
 }>;
 
 
-export type RefreshTokenMutation = { refreshToken: { accessToken: string, refreshToken: string, user: { id: string, email: string, name: string, role: Role } } };
+export type RefreshTokenMutation = { refreshToken: { accessToken: string, refreshToken: string, user: { id: string, email: string | null, name: string, role: Role } } };
 
 export type LogoutMutationVariables = Exact<{
   refreshToken: string;
