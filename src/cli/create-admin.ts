@@ -36,7 +36,9 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const config = loadConfig(undefined, { role: "tool" });
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, poolMax: 1 });
+  // Two connections: on PostgreSQL `migrate()` holds one for its advisory lock while the
+  // migrator runs on another; with a pool of one it waited forever.
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, poolMax: 2 });
   let pubSub: LivePubSub | undefined;
   try {
     await database.migrate();

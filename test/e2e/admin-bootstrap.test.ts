@@ -5,8 +5,9 @@ import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { LoginDocument, MeDocument } from "../generated/graphql";
 import { MODE_DATABASE_URL, MODE_REDIS_URL, createPostgresDatabase } from "../support/backends";
-import { registerUser, type TestUser } from "../support/factories";
-import { execute, executeOk } from "../support/graphql-client";
+import { createProvider, registerUser, type TestUser } from "../support/factories";
+import { execute, executeOk, settle, subscribe, wsClient } from "../support/graphql-client";
+import { SlotAvailabilityChangedDocument } from "../generated/graphql";
 import { startTestServer, type TestServer, type TestServerOptions } from "../support/test-server";
 
 /**
@@ -17,6 +18,8 @@ import { startTestServer, type TestServer, type TestServerOptions } from "../sup
  * password and every session it had is revoked. An admin whose password the command changes
  * loses its sessions too; one whose password matches keeps them (a restart logs nobody out).
  */
+// Each test starts servers on a persistent PGlite directory several times (a few seconds each).
+jest.setTimeout(150_000);
 const root = path.resolve(__dirname, "../..");
 const ADMIN_PASSWORD = "admin-password-0123456789";
 
@@ -147,5 +150,27 @@ describe("npm run admin:create", () => {
     expect(reset.stdout).toMatch(/password was reset; 1 session\(s\) revoked/);
     server = await start();
     expect(await roleOf(server.url, session.accessToken)).toBe("REVOKED");
+  });
+
+  // Two processes on one database need PostgreSQL (PGlite is single-process); the CLI reaches the
+  // running server's sockets through Redis.
+  const sharedServices = MODE_DATABASE_URL && MODE_REDIS_URL ? test : test.skip;
+  sharedServices("with PostgreSQL and Redis, --promote closes the account's open sockets on a running server (4403)", async () => {
+    const squatter = await squat();
+    const owner = await registerUser(running!.url, "PROVIDER");
+    const provider = await createProvider(running!.url, owner);
+    const client = wsClient(running!.wsUrl, squatter.token);
+    const closed = new Promise<number>((resolve) => client.on("closed", (e) => resolve((e as { code: number }).code)));
+    const connected = new Promise<void>((resolve) => client.on("connected", () => resolve()));
+    try {
+      subscribe(client, SlotAvailabilityChangedDocument, { providerId: provider.id });
+      await connected;
+      await settle();
+      const r = await adminCreate(store.cliEnv, ["--email", squatter.email, "--password", ADMIN_PASSWORD, "--promote"]);
+      expect(r.code).toBe(0);
+      expect(await Promise.race([closed, settle(3_000).then(() => "open")])).toBe(4403);
+    } finally {
+      await client.dispose();
+    }
   });
 });
