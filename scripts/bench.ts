@@ -108,6 +108,9 @@ async function main(): Promise<number> {
     OUTBOX_RELAY: "off",
     // Expiry and reminder sweeps would add background load unrelated to the figures.
     WORKERS: "off",
+    // Every simulated client connects from 127.0.0.1: the per-address socket cap would refuse the
+    // fan-out scenario's thousands of subscribers.
+    WS_MAX_CONNECTIONS_PER_CLIENT: "1000000",
     LOG_LEVEL: "warn",
   };
   const result: BenchResult = {

@@ -60,6 +60,7 @@ const envSchema = z
     REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
     ADMIN_EMAIL: optionalString,
     ADMIN_PASSWORD: optionalString,
+    ADMIN_PROMOTE_EXISTING: z.enum(["true", "false"]).default("false"),
     JWT_SECRET: optionalString,
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(15 * 60),
     REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().positive().default(30),
@@ -92,6 +93,8 @@ const envSchema = z
     LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: z.coerce.number().int().positive().default(10),
     LOGIN_MAX_ATTEMPTS_PER_CLIENT: z.coerce.number().int().positive().default(50),
     LOGIN_RATE_WINDOW_SECONDS: z.coerce.number().int().positive().default(900),
+    WS_MAX_CONNECTIONS_PER_CLIENT: z.coerce.number().int().positive().default(50),
+    WS_MAX_OPERATIONS_PER_CONNECTION: z.coerce.number().int().positive().default(100),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
     BOOKING_HOLD_MINUTES: z.coerce.number().int().positive().max(7 * 24 * 60).default(15),
     CORS_ORIGINS: z
@@ -220,7 +223,12 @@ export interface Config {
    * would otherwise hold every request that touches it until TCP gives up.
    */
   redisCommandTimeoutMs: number;
-  admin?: { email: string; password: string };
+  /**
+   * The admin account ensured at start-up (`ADMIN_EMAIL`, `ADMIN_PASSWORD`). `promoteExisting`
+   * (`ADMIN_PROMOTE_EXISTING=true`) allows making an existing non-admin account with that email
+   * ADMIN; without it start-up refuses, since anyone may have registered the address first.
+   */
+  admin?: { email: string; password: string; promoteExisting: boolean };
   /** HS256 secret; undefined outside production means "generate one per process". */
   jwtSecret?: string;
   accessTokenTtlSeconds: number;
@@ -241,6 +249,12 @@ export interface Config {
   queryLimits: { maxDepth: number; maxCost: number; maxAliases: number; maxDocumentBytes: number };
   /** Failed-login throttling: attempts per window, per account and per client address. */
   loginRateLimit: { perAccount: number; perClient: number; windowSeconds: number };
+  /**
+   * Bounds on live connections: open graphql-ws sockets per client address (the address as
+   * `trustProxy` resolves it; more are refused at the handshake with HTTP 429), and operations
+   * in flight per socket, subscriptions included (more are answered with `RATE_LIMITED`).
+   */
+  wsLimits: { maxConnectionsPerClient: number; maxOperationsPerConnection: number };
   /** How long shutdown waits for in-flight work before forcing, in ms. */
   shutdownGraceMs: number;
   /** Whether this process runs the hold-expiry, reminder and schedule-horizon workers. */
@@ -335,7 +349,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
     databasePoolMax: e.DATABASE_POOL_MAX,
     redisUrl: e.REDIS_URL,
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
-    admin: e.ADMIN_EMAIL && e.ADMIN_PASSWORD ? { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD } : undefined,
+    admin: e.ADMIN_EMAIL && e.ADMIN_PASSWORD ? { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD, promoteExisting: e.ADMIN_PROMOTE_EXISTING === "true" } : undefined,
     jwtSecret: e.JWT_SECRET,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
@@ -365,6 +379,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
       perClient: e.LOGIN_MAX_ATTEMPTS_PER_CLIENT,
       windowSeconds: e.LOGIN_RATE_WINDOW_SECONDS,
     },
+    wsLimits: { maxConnectionsPerClient: e.WS_MAX_CONNECTIONS_PER_CLIENT, maxOperationsPerConnection: e.WS_MAX_OPERATIONS_PER_CONNECTION },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     workers: e.WORKERS === "on",
     workerIntervalMs: e.WORKER_INTERVAL_MS,

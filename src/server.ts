@@ -7,6 +7,7 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
+import proxyaddr from "proxy-addr";
 import type { Logger } from "pino";
 import type { Config } from "./config";
 import { openDatabase, type Database } from "./db/client";
@@ -114,8 +115,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       calendarFeed: { secret: signing.secret, baseUrl: () => origin },
     });
     if (config.admin) {
-      await services.auth.ensureAdmin(config.admin.email, config.admin.password);
-      log.info({ email: config.admin.email }, "admin account ensured");
+      // Refuses (and so fails start-up) when a non-admin already has the email, unless promotion is allowed.
+      const ensured = await services.auth.ensureAdmin(config.admin.email, config.admin.password, { promote: config.admin.promoteExisting });
+      log.info({ email: config.admin.email, outcome: ensured.outcome, revokedSessions: ensured.revokedSessions }, "admin account ensured");
     }
 
     if (config.outboxRelay && config.isProduction && !config.sqsConfigured) {
@@ -173,7 +175,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       viewer,
       services,
       pubSub,
-      loaders: services.createLoaders(),
+      loaders: services.createLoaders(viewer),
       requestId,
       clientAddress,
       log: log.child({ requestId }),
@@ -189,6 +191,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       maskInternal,
       metrics,
       queryLimits: config.queryLimits,
+      limits: config.wsLimits,
+      pubSub,
+      // Express's compiled `trust proxy`, so a socket's address is the one `req.ip` gives on HTTP.
+      clientAddress: (req) => proxyaddr(req, app.get("trust proxy fn") as Parameters<typeof proxyaddr>[1]),
       introspection: !config.isProduction,
       allowOrigin: (req) => isWebSocketOriginAllowed(config.corsOrigins, req),
       makeContext: (viewer, clientAddress) => makeContext(viewer, randomUUID(), clientAddress),
@@ -257,17 +263,18 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       expressMiddleware(apollo, {
         context: async ({ req, res }) => {
           const requestId = requestIdOf(res) ?? randomUUID();
-          const token = bearerToken(req.headers.authorization);
           let viewer: Viewer | null = null;
-          if (token) {
-            try {
+          try {
+            // A malformed header throws here: 401 like a bad token, never silently anonymous.
+            const token = bearerToken(req.headers.authorization);
+            if (token) {
               const claims = await services.auth.authenticate(token);
               viewer = { userId: claims.userId, role: claims.role };
-            } catch (err) {
-              if (isDatabaseUnavailable(err)) throw toGraphQLError(new ServiceUnavailableError());
-              if (!(err instanceof DomainError)) throw err;
-              throw toGraphQLError(err, 401);
             }
+          } catch (err) {
+            if (isDatabaseUnavailable(err)) throw toGraphQLError(new ServiceUnavailableError());
+            if (!(err instanceof DomainError)) throw err;
+            throw toGraphQLError(err, 401);
           }
           return makeContext(viewer, requestId, req.ip ?? req.socket.remoteAddress);
         },

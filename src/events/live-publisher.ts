@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { BookingEventEnvelope } from "./envelope";
-import type { BookingEventMessage, LivePubSub, SlotSnapshot } from "./pubsub";
+import { ALL_SESSIONS, type BookingEventMessage, type LivePubSub, type SessionRevocationMessage, type SlotSnapshot } from "./pubsub";
 
 /** What one committed use-case tells live subscribers. */
 export interface LiveChanges {
@@ -65,13 +65,24 @@ export class LivePublisher {
     ]);
   }
 
-  private async attempt(fn: () => Promise<unknown>): Promise<void> {
+  /**
+   * Tells every instance (through Redis when configured) that these sessions ended, so each
+   * closes the sockets they authenticated. Call after the revocation committed. A transport
+   * failure is logged and swallowed: every later operation on such a socket re-checks its session.
+   */
+  async publishRevocation(message: SessionRevocationMessage): Promise<void> {
+    if (message.sessionIds.length === 0 && message.userIds.length === 0) return;
+    await this.attempt(() => this.pubSub.publishTopic("SESSION_REVOCATIONS", ALL_SESSIONS, message), "session revocation");
+  }
+
+  private async attempt(fn: () => Promise<unknown>, what?: string): Promise<void> {
     try {
       await fn();
     } catch (err) {
       this.failures++;
       this.hooks.onPublishFailure?.();
-      this.log.warn({ err }, "live publish failed; subscribers miss this event (the outbox keeps it)");
+      if (what) this.log.warn({ err }, `live publish of a ${what} failed; open sockets learn of it at their next operation`);
+      else this.log.warn({ err }, "live publish failed; subscribers miss this event (the outbox keeps it)");
     }
   }
 }

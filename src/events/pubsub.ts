@@ -34,6 +34,21 @@ export interface SlotEventMessage {
 }
 
 /**
+ * Sessions that stopped being valid (logout, a replayed refresh token, a role or password
+ * changed by an admin command, an account removed): every instance closes its live sockets
+ * authenticated by one of them.
+ */
+export interface SessionRevocationMessage {
+  /** Revoked sessions. */
+  sessionIds: string[];
+  /** Accounts all of whose sessions were revoked. */
+  userIds: string[];
+}
+
+/** The one id of the `SESSION_REVOCATIONS` topic: every instance hears every revocation. */
+export const ALL_SESSIONS = "all";
+
+/**
  * The typed topic map: each topic is published per id (booking id or provider id),
  * and every payload is a plain JSON object so Redis can carry it unchanged.
  */
@@ -44,6 +59,8 @@ export interface TopicMap {
   PROVIDER_BOOKING_EVENTS: BookingEventMessage;
   /** Keyed by provider id. */
   SLOT_EVENTS: SlotEventMessage;
+  /** Keyed by {@link ALL_SESSIONS}. */
+  SESSION_REVOCATIONS: SessionRevocationMessage;
 }
 export type Topic = keyof TopicMap;
 

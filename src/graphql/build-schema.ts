@@ -12,9 +12,10 @@ import { ScheduleResolver } from "../resolvers/schedule.resolver";
 import { SlotResolver } from "../resolvers/slot.resolver";
 import { SubscriptionResolver } from "../resolvers/subscription.resolver";
 import { WebhookResolver } from "../resolvers/webhook.resolver";
+import { UserResolver } from "../resolvers/user.resolver";
 import { DateTimeISO } from "./scalars";
 
-export const RESOLVERS = [AuthResolver, ProviderResolver, SlotResolver, BookingResolver, SubscriptionResolver, OutboxStatusResolver, ScheduleResolver, EventLogResolver, WebhookResolver, CalendarFeedResolver] as const;
+export const RESOLVERS = [AuthResolver, ProviderResolver, SlotResolver, BookingResolver, SubscriptionResolver, OutboxStatusResolver, ScheduleResolver, EventLogResolver, WebhookResolver, CalendarFeedResolver, UserResolver] as const;
 
 /**
  * Builds the executable schema. Input validation is done by the services (domain

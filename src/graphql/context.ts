@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { LivePubSub } from "../events/pubsub";
+import { UnauthenticatedError } from "../domain/errors";
 import type { Loaders, Services, Viewer } from "../services";
 
 /** Per-operation GraphQL context, on HTTP and on graphql-ws alike. */
@@ -16,9 +17,20 @@ export interface GraphQLContext {
   log: Logger;
 }
 
-/** Reads `Bearer <token>` from an Authorization value; undefined when absent or not a bearer token. */
+/**
+ * Reads the bearer token of an Authorization value (RFC 6750 §2.1: `Bearer <token>`, the scheme
+ * case-insensitive per RFC 9110 §11.1).
+ *
+ * @returns the token, or undefined when no credentials were sent (absent, null, or blank)
+ * @throws UnauthenticatedError when credentials were sent but are not a bearer token (`Basic …`,
+ *   a bare token, a non-string value): a malformed header is refused like an invalid token,
+ *   never taken as anonymous
+ */
 export function bearerToken(header: unknown): string | undefined {
-  if (typeof header !== "string") return undefined;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return m?.[1];
+  if (header === undefined || header === null) return undefined;
+  if (typeof header !== "string") throw new UnauthenticatedError("Authorization must be a string of the form 'Bearer <token>'");
+  if (header.trim() === "") return undefined;
+  const m = /^\s*Bearer[ \t]+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(header);
+  if (!m) throw new UnauthenticatedError("Authorization must be of the form 'Bearer <token>'");
+  return m[1];
 }

@@ -2,6 +2,13 @@ import { Arg, Ctx, Mutation, Query, Resolver } from "type-graphql";
 import type { GraphQLContext } from "../graphql/context";
 import { RegisterInput } from "../schema/auth.input";
 import { AuthPayload, User } from "../schema/user.type";
+import type { AuthResult } from "../services/auth.service";
+
+/** The payload's user is the account just signed in: its own email is shown, though the request is anonymous. */
+const signedIn = async (result: Promise<AuthResult>): Promise<AuthPayload> => {
+  const r = await result;
+  return { ...r, user: { ...r.user, signedIn: true } };
+};
 
 @Resolver()
 export class AuthResolver {
@@ -12,7 +19,7 @@ export class AuthResolver {
 
   @Mutation(() => AuthPayload)
   register(@Arg("input", () => RegisterInput) input: RegisterInput, @Ctx() ctx: GraphQLContext): Promise<AuthPayload> {
-    return ctx.services.auth.register(input);
+    return signedIn(ctx.services.auth.register(input));
   }
 
   @Mutation(() => AuthPayload)
@@ -21,14 +28,14 @@ export class AuthResolver {
     @Arg("password", () => String) password: string,
     @Ctx() ctx: GraphQLContext,
   ): Promise<AuthPayload> {
-    return ctx.services.auth.login(email, password, ctx.clientAddress);
+    return signedIn(ctx.services.auth.login(email, password, ctx.clientAddress));
   }
 
   @Mutation(() => AuthPayload, {
     description: "Trades a refresh token for a new pair; each refresh token works once, and reusing one revokes the whole session.",
   })
   refreshToken(@Arg("refreshToken", () => String) refreshToken: string, @Ctx() ctx: GraphQLContext): Promise<AuthPayload> {
-    return ctx.services.auth.refresh(refreshToken);
+    return signedIn(ctx.services.auth.refresh(refreshToken));
   }
 
   @Mutation(() => Boolean, { description: "Revokes the session that the refresh token belongs to." })

@@ -43,7 +43,7 @@ export class EventLogResolver {
     @Ctx() ctx: GraphQLContext,
   ): BookingEventEdge {
     // Fresh loaders per event: nothing cached outlives one delivery.
-    ctx.loaders = ctx.services.createLoaders();
+    ctx.loaders = ctx.services.createLoaders(ctx.viewer);
     return toEdge(edge);
   }
 }

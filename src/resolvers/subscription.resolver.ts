@@ -26,7 +26,7 @@ export class SubscriptionResolver {
     @Root() message: BookingEventMessage,
     @Ctx() ctx: GraphQLContext,
   ): BookingEvent {
-    ctx.loaders = ctx.services.createLoaders();
+    ctx.loaders = ctx.services.createLoaders(ctx.viewer);
     return toBookingEvent(message);
   }
 
@@ -42,7 +42,7 @@ export class SubscriptionResolver {
     @Root() message: BookingEventMessage,
     @Ctx() ctx: GraphQLContext,
   ): BookingEvent {
-    ctx.loaders = ctx.services.createLoaders();
+    ctx.loaders = ctx.services.createLoaders(ctx.viewer);
     return toBookingEvent(message);
   }
 
@@ -58,7 +58,7 @@ export class SubscriptionResolver {
     @Root() message: SlotEventMessage,
     @Ctx() ctx: GraphQLContext,
   ): SlotEvent {
-    ctx.loaders = ctx.services.createLoaders();
+    ctx.loaders = ctx.services.createLoaders(ctx.viewer);
     return { slot: toSlot(message.slot) };
   }
 }

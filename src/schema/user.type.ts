@@ -6,14 +6,20 @@ export class User {
   @Field(() => ID)
   id!: string;
 
-  @Field(() => String)
-  email!: string;
+  @Field(() => String, {
+    nullable: true,
+    description: "Only for the user, admins, and the other party of a booking they share; null for anyone else.",
+  })
+  email!: string | null;
 
   @Field(() => String)
   name!: string;
 
   @Field(() => Role)
   role!: Role;
+
+  /** Not in the schema: set on the account an auth payload signs in, whose caller is that user though the request is anonymous. */
+  signedIn?: boolean;
 }
 
 @ObjectType()

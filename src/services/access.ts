@@ -34,3 +34,20 @@ export function requireProviderManager(viewer: Viewer, provider: Pick<ProviderRo
 export function canSeeBooking(viewer: Viewer, booking: { customerId: string }, provider: Pick<ProviderRow, "ownerId">): boolean {
   return booking.customerId === viewer.userId || managesProvider(viewer, provider);
 }
+
+/**
+ * An account's email as `viewer` may see it (issue 10: owners' addresses were public): the user
+ * themself, admins, and the other party of a booking they share (customer and provider owner)
+ * see it; anyone else, anonymous callers included, gets null.
+ *
+ * @param sharesBooking - whether `viewer` and the user share a booking (batched per request)
+ */
+export async function visibleEmail(
+  viewer: Viewer | null,
+  user: { id: string; email: string | null },
+  sharesBooking: (userId: string) => Promise<boolean>,
+): Promise<string | null> {
+  if (!viewer || user.email === null) return null;
+  if (viewer.userId === user.id || viewer.role === "ADMIN") return user.email;
+  return (await sharesBooking(user.id)) ? user.email : null;
+}

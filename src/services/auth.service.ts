@@ -9,6 +9,7 @@ import {
   insertSession,
   markRefreshTokenUsed,
   revokeSession,
+  revokeSessionsOfUser,
 } from "../db/repositories/sessions.repository";
 import {
   findUserByEmail,
@@ -21,9 +22,18 @@ import {
 import type { UserRow } from "../db/schema";
 import type { Clock } from "../domain/clock";
 import { BadInputError, ConflictError, UnauthenticatedError } from "../domain/errors";
+import type { SessionRevocationMessage } from "../events/pubsub";
 import { storableText } from "../domain/text";
 import type { LoginThrottle } from "./login-throttle";
 import { hashRefreshToken, type AccessClaims, type TokenService, type Viewer } from "./token.service";
+
+/** Tells open live connections that sessions ended (the LivePublisher); called after commit. */
+export interface RevocationPublisher {
+  publishRevocation(message: SessionRevocationMessage): Promise<void>;
+}
+
+/** What {@link AuthService.ensureAdmin} did. */
+export type EnsureAdminOutcome = "CREATED" | "UNCHANGED" | "PASSWORD_RESET" | "PROMOTED";
 
 /** Tokens and user returned by register and login. */
 export interface AuthResult {
@@ -66,6 +76,7 @@ export class AuthService {
     private readonly clock: Clock,
     private readonly refreshTtlDays: number,
     private readonly throttle?: LoginThrottle,
+    private readonly revocations?: RevocationPublisher,
   ) {}
 
   /**
@@ -100,23 +111,25 @@ export class AuthService {
    */
   async login(emailInput: string, password: string, clientAddress?: string): Promise<AuthResult> {
     const email = normaliseEmail(emailInput);
-    await this.throttle?.check(email, clientAddress);
+    // The attempt is counted before the password is checked, so a burst cannot outrun the count.
+    const permit = await this.throttle?.acquire(email, clientAddress);
     const user = await findUserByEmail(this.db, email);
     // Verify against a hash even for unknown emails so timing does not reveal which emails exist.
     const hash = user?.passwordHash ?? (await this.dummyHash());
     const ok = await argon2.verify(hash, password).catch(() => false);
     if (!user || !ok) {
-      await this.throttle?.recordFailure(email, clientAddress);
+      await permit?.failed();
       throw new UnauthenticatedError("Invalid email or password");
     }
-    await this.throttle?.recordSuccess(email);
+    await permit?.succeeded();
     return this.db.transaction((tx) => this.issueTokens(tx, user));
   }
 
   /**
    * Trades a refresh token for a new pair (rotation): each refresh token works once. Using
    * one a second time means it leaked, so the whole session is revoked — every refresh and
-   * access token of it stops working (OAuth 2.0 Security BCP, RFC 9700 §4.14.2).
+   * access token of it stops working and its open sockets close (OAuth 2.0 Security BCP,
+   * RFC 9700 §4.14.2).
    *
    * @throws UnauthenticatedError for an unknown, expired or revoked token; reason
    *   `REFRESH_TOKEN_REUSED` when a spent token is replayed (the session is then revoked)
@@ -128,7 +141,7 @@ export class AuthService {
       if (!found || found.session.revokedAt) return { kind: "invalid" as const };
       if (found.token.usedAt) {
         await revokeSession(tx, found.session.id, "REFRESH_TOKEN_REUSED", now);
-        return { kind: "reused" as const };
+        return { kind: "reused" as const, sessionId: found.session.id };
       }
       if (found.token.expiresAt.getTime() <= now.getTime()) return { kind: "invalid" as const };
       const user = await findUserById(tx, found.token.userId);
@@ -137,19 +150,26 @@ export class AuthService {
       return { kind: "ok" as const, result: await this.issueTokens(tx, user, found.session.id) };
     });
     // The revocation above must commit, so the error is raised only after the transaction.
-    if (outcome.kind === "reused") throw new UnauthenticatedError("Refresh token already used; the session has been revoked", "REFRESH_TOKEN_REUSED");
+    if (outcome.kind === "reused") {
+      await this.revocations?.publishRevocation({ sessionIds: [outcome.sessionId], userIds: [] });
+      throw new UnauthenticatedError("Refresh token already used; the session has been revoked", "REFRESH_TOKEN_REUSED");
+    }
     if (outcome.kind === "invalid") throw new UnauthenticatedError("Invalid refresh token");
     return outcome.result;
   }
 
   /**
-   * Ends the session the refresh token belongs to: its refresh tokens and access tokens stop working.
+   * Ends the session the refresh token belongs to: its refresh tokens and access tokens stop
+   * working, and its open graphql-ws sockets are closed (4403) on every instance.
    * @returns true when a session was revoked, false when the token is unknown or its session already ended
    */
   async logout(refreshToken: string): Promise<boolean> {
     const found = await findRefreshToken(this.db, hashRefreshToken(refreshToken));
     if (!found) return false;
-    return revokeSession(this.db, found.session.id, "LOGOUT", this.clock.now());
+    const revoked = await revokeSession(this.db, found.session.id, "LOGOUT", this.clock.now());
+    // Open sockets of the session close at once, on every instance.
+    if (revoked) await this.revocations?.publishRevocation({ sessionIds: [found.session.id], userIds: [] });
+    return revoked;
   }
 
   /**
@@ -176,21 +196,61 @@ export class AuthService {
   }
 
   /**
-   * Makes sure an ADMIN account with this email and password exists (from config or the
-   * `admin:create` CLI). An existing account with that email is promoted and its password reset.
+   * Makes sure an ADMIN account with this email and password exists (from `ADMIN_EMAIL` at
+   * start-up or the `admin:create` CLI). An account that already has the email is never
+   * promoted silently: anyone may have registered that address first, and would become ADMIN
+   * through the sessions they hold.
+   *
+   * - no account: an ADMIN is created;
+   * - an ADMIN whose password matches: nothing changes (a restart does not log it out);
+   * - an ADMIN with another password: the password is reset;
+   * - a CUSTOMER or PROVIDER: refused, unless `promote` — then it becomes ADMIN with this password.
+   * Whenever the role or the password changes, every session of the account is revoked (its
+   * tokens stop working, its open sockets close), so only who knows the new password gets in.
+   *
+   * @throws BadInputError for an invalid email or password
+   * @throws ConflictError `ACCOUNT_EXISTS` when a non-admin account has the email and `promote` is not set
    */
-  async ensureAdmin(emailInput: string, password: string, name = "Administrator"): Promise<UserRow> {
+  async ensureAdmin(
+    emailInput: string,
+    password: string,
+    opts: { name?: string; promote?: boolean } = {},
+  ): Promise<{ user: UserRow; outcome: EnsureAdminOutcome; revokedSessions: number }> {
     const email = check(emailSchema, normaliseEmail(emailInput), "email");
     check(passwordSchema, password, "password");
     const passwordHash = await argon2.hash(password);
-    return this.db.transaction(async (tx) => {
-      const existing = await findUserByEmail(tx, email);
-      if (existing) {
-        await updateUserCredentials(tx, existing.id, { role: "ADMIN", passwordHash });
-        return { ...existing, role: "ADMIN" as const, passwordHash };
+    const now = this.clock.now();
+    const result = await this.db.transaction(async (tx) => {
+      const existing = await findUserByEmail(tx, email, { forUpdate: true });
+      // A register that commits between this read and the insert makes the insert fail on the
+      // unique email: refused below like any existing account, never overwritten.
+      if (!existing) {
+        const user = await insertUser(tx, { email, name: opts.name ?? "Administrator", role: "ADMIN", passwordHash, createdAt: now }).catch((err: unknown) => {
+          if (isConstraintViolation(err, "users_email_key")) throw new ConflictError("ACCOUNT_EXISTS", `${email} was registered meanwhile; run again to see what to do`);
+          throw err;
+        });
+        return { user, outcome: "CREATED" as const, revoked: [] as string[] };
       }
-      return insertUser(tx, { email, name, role: "ADMIN", passwordHash, createdAt: this.clock.now() });
+      if (existing.role === "ADMIN" && (await argon2.verify(existing.passwordHash, password).catch(() => false))) {
+        return { user: existing, outcome: "UNCHANGED" as const, revoked: [] as string[] };
+      }
+      if (existing.role !== "ADMIN" && !opts.promote) {
+        throw new ConflictError(
+          "ACCOUNT_EXISTS",
+          `${email} is already registered as a ${existing.role} account; it was not made ADMIN. ` +
+            "If that account is yours, promote it explicitly (admin:create --promote, or ADMIN_PROMOTE_EXISTING=true at start-up): " +
+            "its password is then replaced and all its sessions are revoked. Otherwise choose another email.",
+        );
+      }
+      await updateUserCredentials(tx, existing.id, { role: "ADMIN", passwordHash });
+      const revoked = await revokeSessionsOfUser(tx, existing.id, existing.role === "ADMIN" ? "PASSWORD_RESET" : "PROMOTED", now);
+      const outcome = existing.role === "ADMIN" ? ("PASSWORD_RESET" as const) : ("PROMOTED" as const);
+      return { user: { ...existing, role: "ADMIN" as const, passwordHash }, outcome, revoked };
     });
+    if (result.outcome === "PASSWORD_RESET" || result.outcome === "PROMOTED") {
+      await this.revocations?.publishRevocation({ sessionIds: result.revoked, userIds: [result.user.id] });
+    }
+    return { user: result.user, outcome: result.outcome, revokedSessions: result.revoked.length };
   }
 
   /** Mints an access token and a refresh token in `sessionId` (a new session when absent). */

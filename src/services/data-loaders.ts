@@ -1,11 +1,12 @@
 import DataLoader from "dataloader";
 import type { Db } from "../db/client";
-import { findStatusChangesByBookingIds } from "../db/repositories/bookings.repository";
+import { findStatusChangesByBookingIds, findUsersSharingBookingWith } from "../db/repositories/bookings.repository";
 import { findProvidersByIds } from "../db/repositories/providers.repository";
 import { findSchedulesByProviderIds } from "../db/repositories/schedules.repository";
 import { findSlotsByIds } from "../db/repositories/slots.repository";
 import { findUsersByIds } from "../db/repositories/users.repository";
 import type { BookingStatusChangeRow, ProviderRow, ScheduleRow, SlotRow, UserRow } from "../db/schema";
+import type { Viewer } from "./token.service";
 
 /**
  * Batch loaders for every relation the schema resolves. Create one set per request
@@ -18,6 +19,8 @@ export interface Loaders {
   history: DataLoader<string, BookingStatusChangeRow[]>;
   /** By provider id. */
   schedule: DataLoader<string, ScheduleRow | undefined>;
+  /** By user id: whether that user and the request's viewer share a booking (false when anonymous). */
+  sharesBooking: DataLoader<string, boolean>;
 }
 
 function byId<T extends { id: string }>(load: (ids: readonly string[]) => Promise<T[]>) {
@@ -28,7 +31,8 @@ function byId<T extends { id: string }>(load: (ids: readonly string[]) => Promis
   });
 }
 
-export function createLoaders(db: Db): Loaders {
+/** @param viewer - the request's caller; the `sharesBooking` loader answers for them */
+export function createLoaders(db: Db, viewer: Viewer | null): Loaders {
   return {
     user: byId((ids) => findUsersByIds(db, ids)),
     provider: byId((ids) => findProvidersByIds(db, ids)),
@@ -36,6 +40,11 @@ export function createLoaders(db: Db): Loaders {
     schedule: new DataLoader<string, ScheduleRow | undefined>(async (ids) => {
       const map = new Map((await findSchedulesByProviderIds(db, ids)).map((r) => [r.providerId, r]));
       return ids.map((id) => map.get(id));
+    }),
+    sharesBooking: new DataLoader<string, boolean>(async (ids) => {
+      if (!viewer) return ids.map(() => false);
+      const sharing = await findUsersSharingBookingWith(db, viewer.userId, ids);
+      return ids.map((id) => sharing.has(id));
     }),
     history: new DataLoader<string, BookingStatusChangeRow[]>(async (ids) => {
       const rows = await findStatusChangesByBookingIds(db, ids);

@@ -21,7 +21,7 @@ import { ProviderService } from "./provider.service";
 import { ReminderService } from "./reminder.service";
 import { ScheduleService } from "./schedule.service";
 import { SlotBlockService } from "./slot-block.service";
-import type { TokenService } from "./token.service";
+import type { TokenService, Viewer } from "./token.service";
 import { DEVELOPMENT_WEBHOOK_POLICY, WebhookService } from "./webhook.service";
 
 export type { Viewer } from "./token.service";
@@ -43,8 +43,8 @@ export interface Services {
   eventLog: EventLogService;
   webhooks: WebhookService;
   calendarFeeds: CalendarFeedService;
-  /** A fresh set of DataLoaders; call once per request or subscription event. */
-  createLoaders(): Loaders;
+  /** A fresh set of DataLoaders for `viewer`; call once per request or subscription event. */
+  createLoaders(viewer: Viewer | null): Loaders;
 }
 
 export interface ServiceDeps {
@@ -74,7 +74,7 @@ const DEFAULT_EVENT_RETENTION_DAYS = 30;
 export function createServices(d: ServiceDeps): Services {
   const bookingQuery = new BookingQueryService(d.db);
   return {
-    auth: new AuthService(d.db, d.tokens, d.clock, d.config.refreshTokenTtlDays, d.loginThrottle),
+    auth: new AuthService(d.db, d.tokens, d.clock, d.config.refreshTokenTtlDays, d.loginThrottle, d.live),
     providers: new ProviderService(d.db, d.clock, d.live),
     bookingCreate: new BookingCreateService(d.db, d.clock, d.live, d.config.bookingHoldMinutes),
     bookingTransition: new BookingTransitionService(d.db, d.clock, d.live),
@@ -93,6 +93,6 @@ export function createServices(d: ServiceDeps): Services {
       d.calendarFeed?.secret ?? randomBytes(32).toString("hex"),
       d.calendarFeed?.baseUrl ?? (() => "http://127.0.0.1"),
     ),
-    createLoaders: () => createLoaders(d.db),
+    createLoaders: (viewer) => createLoaders(d.db, viewer),
   };
 }

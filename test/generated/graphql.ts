@@ -119,7 +119,7 @@ export type WeeklyWindowInput = {
   weekday: number;
 };
 
-export type UserFieldsFragment = { id: string, email: string, name: string, role: Role };
+export type UserFieldsFragment = { id: string, email: string | null, name: string, role: Role };
 
 export type ProviderFieldsFragment = { id: string, name: string, timeZone: string, requiresConfirmation: boolean, owner: { id: string } };
 
@@ -132,14 +132,14 @@ export type BookingEventFieldsFragment = { eventId: string, eventType: BookingEv
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MeQuery = { me: { id: string, email: string, name: string, role: Role } | null };
+export type MeQuery = { me: { id: string, email: string | null, name: string, role: Role } | null };
 
 export type RegisterMutationVariables = Exact<{
   input: RegisterInput;
 }>;
 
 
-export type RegisterMutation = { register: { accessToken: string, refreshToken: string, user: { id: string, email: string, name: string, role: Role } } };
+export type RegisterMutation = { register: { accessToken: string, refreshToken: string, user: { id: string, email: string | null, name: string, role: Role } } };
 
 export type LoginMutationVariables = Exact<{
   email: string;
@@ -147,7 +147,7 @@ export type LoginMutationVariables = Exact<{
 }>;
 
 
-export type LoginMutation = { login: { accessToken: string, refreshToken: string, user: { id: string, email: string, name: string, role: Role } } };
+export type LoginMutation = { login: { accessToken: string, refreshToken: string, user: { id: string, email: string | null, name: string, role: Role } } };
 
 export type CreateProviderMutationVariables = Exact<{
   input: CreateProviderInput;
@@ -312,7 +312,7 @@ export type RefreshTokenMutationVariables = Exact<{
 }>;
 
 
-export type RefreshTokenMutation = { refreshToken: { accessToken: string, refreshToken: string, user: { id: string, email: string, name: string, role: Role } } };
+export type RefreshTokenMutation = { refreshToken: { accessToken: string, refreshToken: string, user: { id: string, email: string | null, name: string, role: Role } } };
 
 export type LogoutMutationVariables = Exact<{
   refreshToken: string;

@@ -35,8 +35,8 @@ const MY_PAGE = `query ($first: Int) { myBookings(first: $first) { ${BOOKING_FIE
 interface Node {
   id: string;
   slot: { id: string; provider: { id: string } };
-  provider: { id: string; owner: { id: string } };
-  customer: { id: string };
+  provider: { id: string; owner: { id: string; email: string | null } };
+  customer: { id: string; email: string | null };
   history: { toStatus: string }[];
 }
 
@@ -117,7 +117,7 @@ describe.each(BACKENDS)("%s", (_name, create) => {
 
   /** Runs one operation as `viewer` with per-request loaders, as src/server.ts does; returns the nodes and the statements sent. */
   async function run(source: string, viewer: Viewer, variableValues: Record<string, unknown>) {
-    const contextValue: GraphQLContext = { viewer, services, pubSub, loaders: services.createLoaders(), requestId: randomUUID(), log: pino({ level: "silent" }) };
+    const contextValue: GraphQLContext = { viewer, services, pubSub, loaders: services.createLoaders(viewer), requestId: randomUUID(), log: pino({ level: "silent" }) };
     recording = [];
     const result = await graphql({ schema, source, contextValue, variableValues });
     // postgres.js reads pg_catalog's array types once per new pool connection: driver
@@ -137,6 +137,8 @@ describe.each(BACKENDS)("%s", (_name, create) => {
     expect(large.nodes).toHaveLength(50);
     // Every relation really was resolved, across five distinct customers.
     expect(new Set(large.nodes.map((n) => n.customer.id))).toEqual(new Set(world.customers.map((c) => c.userId)));
+    // The owner shares a booking with each customer: every email is shown, checked in one batch.
+    for (const n of large.nodes) expect(n.customer.email).toMatch(/@example\.test$/);
     for (const n of large.nodes) {
       expect(n.provider).toEqual({ id: world.firstProviderId, name: "Clinic 0", owner: expect.objectContaining({ id: world.ownerOfFirst.userId }) });
       expect(n.slot.provider.id).toBe(world.firstProviderId);
@@ -156,6 +158,7 @@ describe.each(BACKENDS)("%s", (_name, create) => {
     for (const n of large.nodes) {
       expect(n.customer.id).toBe(world.regular.userId);
       expect(n.provider.owner.id).toBe(world.owners.get(n.provider.id));
+      expect(n.provider.owner.email).toMatch(/@example\.test$/);
       expect(n.slot.provider.id).toBe(n.provider.id);
     }
     expect(new Set(large.nodes.map((n) => n.history.length))).toEqual(new Set([1, 2, 3]));

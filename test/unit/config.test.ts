@@ -132,7 +132,10 @@ describe("loadConfig", () => {
     expect(loadConfig({ ADMIN_EMAIL: "root@example.com", ADMIN_PASSWORD: "secret-password" }).admin).toEqual({
       email: "root@example.com",
       password: "secret-password",
+      promoteExisting: false,
     });
+    expect(loadConfig({ ADMIN_EMAIL: "root@example.com", ADMIN_PASSWORD: "secret-password", ADMIN_PROMOTE_EXISTING: "true" }).admin?.promoteExisting).toBe(true);
+    expect(configError({ ADMIN_PROMOTE_EXISTING: "yes" }).message).toMatch(/ADMIN_PROMOTE_EXISTING/);
   });
 
   test("every cross-variable problem is listed at once", () => {

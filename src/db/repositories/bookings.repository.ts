@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gt, inArray, lt, lte, or, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
 import { toPage, type KeysetPosition, type Page } from "../cursor";
-import { bookingReminders, bookingStatusChanges, bookings, slots, type BookingRow, type BookingStatusChangeRow, type SlotRow } from "../schema";
+import { bookingReminders, bookingStatusChanges, bookings, providers, slots, type BookingRow, type BookingStatusChangeRow, type SlotRow } from "../schema";
 
 export type BookingStatus = BookingRow["status"];
 
@@ -211,4 +211,25 @@ export async function insertReminderDecisions(
     .onConflictDoNothing()
     .returning({ offset: bookingReminders.offsetMinutes });
   return rows.map((r) => r.offset);
+}
+
+/**
+ * Which of `userIds` share at least one booking (any status) with `viewerId`: as the customer of a
+ * booking with a provider they own, or as the owner of a provider `viewerId` booked. One query for
+ * the whole batch (the `sharesBooking` DataLoader).
+ */
+export async function findUsersSharingBookingWith(db: DbOrTx, viewerId: string, userIds: readonly string[]): Promise<Set<string>> {
+  if (userIds.length === 0) return new Set();
+  const ids = [...userIds];
+  const rows = await db
+    .selectDistinct({ customerId: bookings.customerId, ownerId: providers.ownerId })
+    .from(bookings)
+    .innerJoin(providers, eq(providers.id, bookings.providerId))
+    .where(
+      or(
+        and(eq(bookings.customerId, viewerId), inArray(providers.ownerId, ids)),
+        and(eq(providers.ownerId, viewerId), inArray(bookings.customerId, ids)),
+      ),
+    );
+  return new Set(rows.map((r) => (r.customerId === viewerId ? r.ownerId : r.customerId)));
 }

@@ -28,6 +28,16 @@ export async function revokeSession(db: DbOrTx, sessionId: string, reason: strin
   return rows.length > 0;
 }
 
+/** Revokes every active session of a user. @returns the ids of the sessions this call revoked */
+export async function revokeSessionsOfUser(db: DbOrTx, userId: string, reason: string, at: Date): Promise<string[]> {
+  const rows = await db
+    .update(sessions)
+    .set({ revokedAt: at, revokedReason: reason })
+    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+    .returning({ id: sessions.id });
+  return rows.map((r) => r.id);
+}
+
 /** A refresh token by its hash, with its session; `forUpdate` serialises concurrent refreshes of one token. */
 export async function findRefreshToken(
   db: DbOrTx,

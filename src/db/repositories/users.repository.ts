@@ -13,8 +13,10 @@ export async function insertUser(
   return row!;
 }
 
-export async function findUserByEmail(db: DbOrTx, email: string): Promise<UserRow | undefined> {
-  const [row] = await db.select().from(users).where(eq(users.email, email)).limit(1);
+/** A user by normalised email; `forUpdate` locks the row until the transaction ends. */
+export async function findUserByEmail(db: DbOrTx, email: string, opts: { forUpdate?: boolean } = {}): Promise<UserRow | undefined> {
+  const q = db.select().from(users).where(eq(users.email, email)).limit(1);
+  const [row] = opts.forUpdate ? await q.for("update") : await q;
   return row;
 }
 
