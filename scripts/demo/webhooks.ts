@@ -66,7 +66,8 @@ export async function createOwnerEndpoints(url: string, providers: readonly Demo
     } catch (err) {
       await receiver.down();
       await Promise.all(endpoints.map((e) => e.receiver.down()));
-      const hint = "a server in production needs WEBHOOK_ALLOW_PRIVATE_NETWORKS=true for the demo's loopback receiver";
+      // Production requires https and, without WEBHOOK_ALLOW_PRIVATE_NETWORKS=true, refuses loopback.
+      const hint = "the demo's receiver is plain http on 127.0.0.1, which only a server outside NODE_ENV=production accepts";
       throw new Error(`createWebhookEndpoint for ${owner.name} refused ${receiver.url} (${hint}): ${err instanceof Error ? err.message : String(err)}`);
     }
     ref.secret = data.createWebhookEndpoint.secret;
