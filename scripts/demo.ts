@@ -10,6 +10,11 @@
  *   npm run demo -- --url … --smtp-port 2525       # check the e-mail of a server started with
  *                                                  # SMTP_URL=smtp://127.0.0.1:2525 (a started-here server always mails the demo)
  *
+ * Webhooks are checked whenever the server runs on this machine (started here, or a running one on
+ * a loopback URL): each provider's owner registers an endpoint on a receiver the demo runs on
+ * 127.0.0.1, every request's signature is verified with `standardwebhooks`, and the deliveries
+ * (deduplicated on webhook-id) must be exactly each booking's history, in order.
+ *
  * It creates providers (each by its own PROVIDER account) in six time zones. Most publish a
  * weekly schedule in their own zone with setSchedule (lunch breaks, buffers, a minimum notice,
  * a 14-day horizon, date overrides; one replaces its schedule), two publish one-off windows
@@ -35,7 +40,8 @@ import { bookingRush, customersCancel, providersDecide, type ScenarioContext } f
 import { createProviders, registerCustomers } from "./demo/scenario-setup";
 import { passed, renderSummary } from "./demo/summary";
 import { checkMails, expectedMails, startSmtpSink, waitForMails } from "./demo/mail";
-import { DEFAULT_URL, resolveTarget } from "./demo/target";
+import { DEFAULT_URL, isLoopbackTarget, resolveTarget } from "./demo/target";
+import { checkWebhooks, closeOwnerEndpoints, createOwnerEndpoints, waitForDeliveries, type OwnerEndpoint } from "./demo/webhooks";
 import { endpointsOf } from "./demo/graphql";
 import {
   checkBookingListener,
@@ -119,6 +125,7 @@ async function main(): Promise<number> {
   const clients: Client[] = [];
   const listeners: Listener[] = [];
   const entitledFrom = new Map<Listener, number>();
+  let webhookEndpoints: OwnerEndpoint[] | undefined;
   try {
     const runId = randomBytes(4).toString("hex");
     const ledger = new Ledger();
@@ -132,6 +139,8 @@ async function main(): Promise<number> {
 
     const providers = await phase("providers", () => createProviders(target.url, runId, opts.providers));
     const popularProviders = providers.slice(0, POPULAR_SLOTS);
+    if (isLoopbackTarget(target)) webhookEndpoints = await phase("webhook endpoints", () => createOwnerEndpoints(target.url, providers));
+    else progress("webhooks not checked: the server is not on this machine, so it cannot reach a receiver on 127.0.0.1");
     // Slots of the republishing schedule provider and of a one-off provider are followed from before they exist.
     const slotWatched = [providers.find((p) => p.plan.republish) ?? providers[0]!, providers.find((p) => p.plan.mode === "one-off")].filter(
       (p): p is (typeof providers)[number] => p !== undefined,
@@ -193,9 +202,17 @@ async function main(): Promise<number> {
           return checkMails(sink, ledger, customers, new Map(providers.map((p) => [p.id, p.owner])));
         })
       : undefined;
+    const endpoints = webhookEndpoints;
+    const webhooks = endpoints
+      ? await phase("webhooks", async () => {
+          await waitForDeliveries(endpoints, ledger);
+          return checkWebhooks(endpoints, ledger);
+        })
+      : undefined;
     const outcome = {
       target: target.description,
       mail,
+      webhooks,
       seed: opts.seed,
       providers,
       customers: customers.length,
@@ -220,6 +237,7 @@ async function main(): Promise<number> {
     await Promise.all(clients.map((c) => c.dispose()));
     await target.stop();
     await sink?.close();
+    if (webhookEndpoints) await closeOwnerEndpoints(webhookEndpoints);
   }
 }
 

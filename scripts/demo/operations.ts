@@ -146,3 +146,11 @@ export const RESCHEDULE_BOOKING = /* GraphQL */ `
 export interface RescheduleBookingData {
   rescheduleBooking: { id: string; status: BookingStatus; slot: { id: string; startsAt: string }; holdExpiresAt: string | null };
 }
+
+export const CREATE_WEBHOOK_ENDPOINT = /* GraphQL */ `
+  mutation CreateWebhookEndpoint($input: CreateWebhookEndpointInput!) {
+    createWebhookEndpoint(input: $input) { secret endpoint { id url enabled eventTypes } }
+  }`;
+export interface CreateWebhookEndpointData {
+  createWebhookEndpoint: { secret: string; endpoint: { id: string; url: string; enabled: boolean; eventTypes: BookingEventType[] } };
+}

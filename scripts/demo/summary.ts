@@ -2,6 +2,7 @@ import { DateTime } from "luxon";
 import type { DemoProvider, DemoSlot, Ledger } from "./ledger";
 import { describePlan, HORIZON_DAYS, MINIMUM_NOTICE_MINUTES } from "./schedules";
 import type { MailReport } from "./mail";
+import type { WebhookReport } from "./webhooks";
 import type { ListenerReport, ServerStateReport } from "./verify";
 
 /** Everything the summary shows. */
@@ -13,6 +14,8 @@ export interface DemoOutcome {
   ledger: Ledger;
   /** The e-mail check, when the demo ran an SMTP server for the target. */
   mail?: MailReport;
+  /** The webhook check, when the server can reach the demo's receivers on 127.0.0.1. */
+  webhooks?: WebhookReport;
   server: ServerStateReport;
   listeners: readonly ListenerReport[];
   raceProblems: readonly string[];
@@ -45,7 +48,8 @@ export function passed(o: DemoOutcome): boolean {
     o.availabilityProblems.length === 0 &&
     o.finalAvailabilityProblems.length === 0 &&
     o.listeners.every((l) => l.ok) &&
-    (o.mail?.problems.length ?? 0) === 0
+    (o.mail?.problems.length ?? 0) === 0 &&
+    (o.webhooks?.problems.length ?? 0) === 0
   );
 }
 
@@ -123,6 +127,7 @@ export function renderSummary(o: DemoOutcome): string {
       "",
     );
   }
+  if (o.webhooks) out.push(...renderWebhooks(o.webhooks), "");
   out.push(`Phases: ${o.phases.map((p) => `${p.name} ${seconds(p.ms)}`).join(", ")}`);
   const problems = [
     ...ledger.failures.map((f) => `demo action failed: ${f}`),
@@ -132,6 +137,7 @@ export function renderSummary(o: DemoOutcome): string {
     ...o.server.problems.map((p) => `server state: ${p}`),
     ...o.listeners.flatMap((r) => r.problems.map((p) => `${r.listener.label}: ${p}`)),
     ...(o.mail?.problems ?? []).map((p) => `e-mail: ${p}`),
+    ...(o.webhooks?.problems ?? []).map((p) => `webhooks: ${p}`),
   ];
   if (problems.length > 0) {
     out.push("", `Problems (${problems.length}):`, ...problems.slice(0, 40).map((p) => `  - ${p}`));
@@ -143,7 +149,21 @@ export function renderSummary(o: DemoOutcome): string {
   );
   out.push(`Every listener saw every change it was entitled to: ${o.listeners.every((l) => l.ok) ? "yes" : "no"}`);
   if (o.mail) out.push(`Every party's e-mail and invites match the bookings' histories: ${o.mail.problems.length === 0 ? "yes" : "no"}`);
+  if (o.webhooks) out.push(`Every owner's webhook deliveries are signed and match the bookings' histories: ${o.webhooks.problems.length === 0 ? "yes" : "no"}`);
   out.push(`Elapsed: ${seconds(o.elapsedMs)}`);
   out.push(`Result: ${passed(o) ? "PASS" : "FAIL"}`);
   return out.join("\n");
+}
+
+function renderWebhooks(w: WebhookReport): string[] {
+  const requests = w.rows.reduce((n, r) => n + r.requests, 0);
+  return [
+    `Webhooks (one endpoint per provider owner on a receiver in the demo, Standard Webhooks signatures verified with standardwebhooks): ` +
+      `${requests} requests, ${w.badSignatures} with a bad signature, ${w.duplicates} repeated a webhook-id (deduplicated)`,
+    table(
+      ["owner", "providers", "requests", "events (distinct)", "expected", "bookings matched", "match"],
+      w.rows.map((r) => [r.owner, r.providers, r.requests, r.events, r.expected, `${r.bookingsMatched} of ${r.bookings}`, r.ok ? "yes" : "NO"]),
+    ),
+    `  ("expected": one event per change in the histories of the owner's bookings; "bookings matched": every event type and status in commit order, nothing else)`,
+  ];
 }

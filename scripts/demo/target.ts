@@ -28,7 +28,9 @@ async function answers(healthUrl: string): Promise<boolean> {
  * An explicit URL must answer `/healthz`. Without one, a server on the default URL is
  * used when it answers; otherwise one is started in this process on the embedded default
  * (in-memory PGlite, in-process pub/sub, a free port) and stopped by `stop()`; given `smtpUrl`,
- * that server sends its e-mail there (it runs the mail consumers itself).
+ * that server sends its e-mail there (it runs the mail consumers itself). That server also runs
+ * the webhook delivery worker in development mode, where loopback receivers are allowed, and
+ * retries within seconds so a failed delivery is retried within the demo's wait.
  */
 export async function resolveTarget(explicitUrl: string | undefined, smtpUrl?: string): Promise<Target> {
   const candidate = endpointsOf(explicitUrl ?? DEFAULT_URL);
@@ -42,6 +44,10 @@ export async function resolveTarget(explicitUrl: string | undefined, smtpUrl?: s
     PGLITE_DIR: "memory://",
     PORT: "0",
     LOG_LEVEL: "warn",
+    // Stated, not inherited: loopback webhook URLs are allowed outside production only.
+    NODE_ENV: "development",
+    WEBHOOK_DELIVERY: "on",
+    WEBHOOK_RETRY_SCHEDULE: "1s,2s,4s",
     JWT_SECRET: randomBytes(32).toString("hex"),
     ...(smtpUrl ? { SMTP_URL: smtpUrl, MAIL_FROM: "Slotwise demo <bookings@slotwise.demo>" } : {}),
   });
@@ -50,7 +56,13 @@ export async function resolveTarget(explicitUrl: string | undefined, smtpUrl?: s
     url: server.url,
     wsUrl: server.wsUrl,
     mode: "in-process",
-    description: `in-process server at ${server.url} (embedded PGlite in memory, in-process pub/sub)`,
+    description: `in-process server at ${server.url} (embedded PGlite in memory, in-process pub/sub, webhook delivery worker)`,
     stop: () => server.stop(),
   };
+}
+
+/** True when the target's host is this machine, so it can reach a receiver on 127.0.0.1. */
+export function isLoopbackTarget(target: Target): boolean {
+  const host = new URL(target.url).hostname;
+  return target.mode === "in-process" || host === "localhost" || host === "[::1]" || /^127\./.test(host);
 }
