@@ -47,11 +47,11 @@ export function retryDelayMs(attemptsMade: number, scheduleMs: readonly number[]
 export const RESPONSE_EXCERPT_CHARS = 1_000;
 
 /**
- * The most webhook endpoints one user may create. It bounds what `webhookEndpoints` returns to a
- * provider's owner (an admin's list of all endpoints is not bounded by it), so the list is costed
- * by a real bound (issue 10, item 7).
+ * The most webhook endpoints one PROVIDER user may create (admins are not capped). It bounds
+ * what `webhookEndpoints` returns to a provider's owner (an admin's list of all endpoints is not
+ * bounded by it), so the list is costed by a real bound (issue 10, item 7).
  */
-export const MAX_WEBHOOK_ENDPOINTS_PER_OWNER = 25;
+export const MAX_WEBHOOK_ENDPOINTS_PER_OWNER = 100;
 
 /** Where a receiver may be, by address. */
 export interface AddressPolicy {

@@ -90,7 +90,8 @@ export class WebhookService {
       requireProviderManager(v, provider);
     }
     const url = await this.checkUrl(input.url);
-    if ((await countWebhookEndpointsOwnedBy(this.db, v.userId)) >= MAX_WEBHOOK_ENDPOINTS_PER_OWNER) {
+    // Admins manage every endpoint and their list is not bounded by the cap anyway.
+    if (v.role !== "ADMIN" && (await countWebhookEndpointsOwnedBy(this.db, v.userId)) >= MAX_WEBHOOK_ENDPOINTS_PER_OWNER) {
       throw new ConflictError("WEBHOOK_ENDPOINT_LIMIT", `at most ${MAX_WEBHOOK_ENDPOINTS_PER_OWNER} webhook endpoints per user; delete one first`);
     }
     const secret = generateWebhookSecret();

@@ -1,9 +1,10 @@
 import { eq } from "drizzle-orm";
 import pino from "pino";
 import { hasPendingWebhookDeliveries, outboxWebhooksSettled } from "../../src/db/repositories/webhook-deliveries.repository";
-import { outbox, webhookDeliveries, webhookEndpoints } from "../../src/db/schema";
+import { outbox, users, webhookDeliveries, webhookEndpoints } from "../../src/db/schema";
+import { MAX_WEBHOOK_ENDPOINTS_PER_OWNER } from "../../src/domain/webhooks";
 import { openWebhookSecret } from "../../src/domain/webhook-secret";
-import { WebhookService, type WebhookPolicy } from "../../src/services/webhook.service";
+import { DEVELOPMENT_WEBHOOK_POLICY, WebhookService, type WebhookPolicy } from "../../src/services/webhook.service";
 import { WebhookDeliveryWorker } from "../../src/workers/webhook-delivery.worker";
 import { WebhookReceiver, verifies } from "../support/webhook-receiver";
 import { BACKENDS, makeWorld, providerWithSlots, registerViewer, rejection, useBackend } from "./service-world";
@@ -29,6 +30,22 @@ const silent = pino({ level: "silent" });
 
 describe.each(BACKENDS)("webhook service on $name", (backend) => {
   const { it } = useBackend(backend);
+
+  it("a provider's owner may create at most MAX_WEBHOOK_ENDPOINTS_PER_OWNER endpoints (the bound webhookEndpoints is costed by); the next is CONFLICT and writes nothing", async (db) => {
+    const w = makeWorld(db);
+    const owner = await registerViewer(w, "PROVIDER");
+    const promoted = await registerViewer(w, "PROVIDER");
+    await db.update(users).set({ role: "ADMIN" }).where(eq(users.id, promoted.userId));
+    const admin = { ...promoted, role: "ADMIN" as const };
+    const service = new WebhookService(db, w.clock, DEVELOPMENT_WEBHOOK_POLICY);
+    for (let i = 0; i < MAX_WEBHOOK_ENDPOINTS_PER_OWNER; i++) await service.createEndpoint(owner, { url: `http://127.0.0.1:9/hooks/${i}` });
+    const err = await rejection(() => service.createEndpoint(owner, { url: "http://127.0.0.1:9/hooks/one-more" }));
+    expect({ code: err.code, reason: err.reason }).toEqual({ code: "CONFLICT", reason: "WEBHOOK_ENDPOINT_LIMIT" });
+    expect(await db.$count(webhookEndpoints, eq(webhookEndpoints.ownerId, owner.userId))).toBe(MAX_WEBHOOK_ENDPOINTS_PER_OWNER);
+    expect(await service.listEndpoints(owner)).toHaveLength(MAX_WEBHOOK_ENDPOINTS_PER_OWNER);
+    // Admins are not capped: they manage every endpoint, and their list is not bounded by it.
+    await service.createEndpoint(admin, { url: "http://127.0.0.1:9/hooks/admin" });
+  });
 
   it("production refuses http, loopback, private, link-local and metadata receivers with BAD_USER_INPUT, writing nothing", async (db) => {
     const w = makeWorld(db);
