@@ -96,7 +96,9 @@ export class LivePubSub {
 
   /** type-graphql `PubSub` interface. */
   publish(routingKey: string, ...args: unknown[]): void {
-    void this.engine.publish(routingKey, args[0]);
+    // This interface returns nothing, so nobody could handle a failure here and an unhandled
+    // rejection would end the process; callers that need to know use publishTopic.
+    this.engine.publish(routingKey, args[0]).catch(() => undefined);
   }
 
   /** type-graphql `PubSub` interface; `dynamicId` is appended to the key. */

@@ -52,6 +52,7 @@ export async function createRedisPubSub(
     subscriber.disconnect();
     throw err;
   }
+  handleFireAndForget(subscriber, (err) => onError(err, "subscriber"));
   const engine = new RedisPubSub({ publisher, subscriber });
   const pubSub = new LivePubSub(engine, async () => {
     await engine.close().catch(() => undefined);
@@ -63,4 +64,21 @@ export async function createRedisPubSub(
       await publisher.ping();
     },
   };
+}
+
+/**
+ * graphql-redis-subscriptions 2.7 calls `subscriber.unsubscribe()` / `punsubscribe()` without
+ * handling the promises they return. With a command timeout (or a lost connection) those reject,
+ * and an unhandled rejection ends a Node process. A failed UNSUBSCRIBE is harmless (the channel
+ * only stays subscribed on that connection), so its error goes to `onError` instead.
+ */
+function handleFireAndForget(subscriber: Redis, onError: (err: Error) => void): void {
+  for (const name of ["unsubscribe", "punsubscribe"] as const) {
+    const original = subscriber[name].bind(subscriber) as (...args: unknown[]) => Promise<unknown>;
+    (subscriber as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+      const done = original(...args);
+      done.catch(onError);
+      return done;
+    };
+  }
 }
