@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import pino from "pino";
 import { hasPendingWebhookDeliveries, outboxWebhooksSettled } from "../../src/db/repositories/webhook-deliveries.repository";
 import { outbox, users, webhookDeliveries, webhookEndpoints } from "../../src/db/schema";
@@ -45,6 +45,8 @@ describe.each(BACKENDS)("webhook service on $name", (backend) => {
     expect(await service.listEndpoints(owner)).toHaveLength(MAX_WEBHOOK_ENDPOINTS_PER_OWNER);
     // Admins are not capped: they manage every endpoint, and their list is not bounded by it.
     await service.createEndpoint(admin, { url: "http://127.0.0.1:9/hooks/admin" });
+    // Gone again: an admin-wide endpoint would receive the events of the tests after this one.
+    await db.delete(webhookEndpoints).where(inArray(webhookEndpoints.ownerId, [owner.userId, admin.userId]));
   });
 
   it("production refuses http, loopback, private, link-local and metadata receivers with BAD_USER_INPUT, writing nothing", async (db) => {
