@@ -10,6 +10,7 @@ import type { OutboxRow } from "../db/schema";
 import type { Clock } from "../domain/clock";
 import type { BookingEventEnvelope } from "./envelope";
 import { SQS_MAX_BATCH_ENTRIES, queuesFor, toBatchEntry, type QueueRoutes } from "./sqs-routing";
+import { LoopSleeper } from "./loop-sleeper";
 
 export interface OutboxRelayOptions {
   /** Rows claimed per round. Default 100. */
@@ -71,8 +72,7 @@ export class OutboxRelay {
   private readonly onSendFailure?: (count: number) => void;
   private loop?: Promise<void>;
   private stopping = false;
-  private wakeUp?: () => void;
-  private woken = false;
+  private readonly sleeper = new LoopSleeper();
   private readonly runtime: RelayRuntimeStatus = {
     running: false,
     sentTotal: 0,
@@ -106,6 +106,7 @@ export class OutboxRelay {
   start(): void {
     if (this.loop) return;
     this.stopping = false;
+    this.sleeper.reset();
     this.runtime.running = true;
     this.loop = this.run().finally(() => {
       this.runtime.running = false;
@@ -114,14 +115,13 @@ export class OutboxRelay {
 
   /** Asks the loop to look for work now (called after every commit that wrote events). */
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.sleeper.wake();
   }
 
   /** Stops after the round in flight finishes; resolves when the loop has exited. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.wakeUp?.();
+    this.sleeper.stop();
     await this.loop;
     this.loop = undefined;
   }
@@ -244,25 +244,9 @@ export class OutboxRelay {
   }
 
   private sleep(ms: number, wakeable: boolean): Promise<void> {
-    if (wakeable && this.woken) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = () => {
-        if (this.stopping || wakeable) {
-          this.woken = false;
-          this.wakeUp = undefined;
-          done();
-        }
-      };
-    });
+    return this.sleeper.sleep(ms, wakeable);
   }
+
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */

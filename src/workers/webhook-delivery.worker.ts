@@ -19,6 +19,7 @@ import { isId } from "../domain/ids";
 import { openWebhookSecret } from "../domain/webhook-secret";
 import { endpointReceives, retryDelayMs } from "../domain/webhooks";
 import { sendWebhook, type WebhookAttemptResult } from "../events/webhook-sender";
+import { LoopSleeper } from "../events/loop-sleeper";
 
 /** Events fanned out per transaction. */
 const DISPATCH_BATCH = 200;
@@ -48,8 +49,7 @@ export interface WebhookRoundResult {
 export class WebhookDeliveryWorker {
   private loop?: Promise<void>;
   private stopping = false;
-  private woken = false;
-  private wakeUp?: () => void;
+  private readonly sleeper = new LoopSleeper();
 
   constructor(
     private readonly db: Db,
@@ -66,19 +66,19 @@ export class WebhookDeliveryWorker {
   start(): void {
     if (this.loop) return;
     this.stopping = false;
+    this.sleeper.reset();
     this.loop = this.run();
   }
 
   /** Looks for work now (after every commit that wrote events). */
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.sleeper.wake();
   }
 
   /** Stops after the round in flight (its requests finish or time out). */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.wakeUp?.();
+    this.sleeper.stop();
     await this.loop;
     this.loop = undefined;
   }
@@ -194,23 +194,7 @@ export class WebhookDeliveryWorker {
   }
 
   private sleep(ms: number, wakeable: boolean): Promise<void> {
-    if (wakeable && this.woken) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = () => {
-        if (this.stopping || wakeable) {
-          this.woken = false;
-          this.wakeUp = undefined;
-          done();
-        }
-      };
-    });
+    return this.sleeper.sleep(ms, wakeable);
   }
+
 }
