@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { MODE_DATABASE_URL, createPostgresDatabase, type TestDatabase } from "../support/backends";
-import { sampleEvent, useEmulator, waitFor, waitUntilDrained } from "../integration/consumer-world";
+import { sampleEvent, useEmulator, waitFor, waitUntilDrained } from "../support/consumer-world";
 import type { BookingEventEnvelope } from "../../src/events/envelope";
 
 /**

@@ -4,7 +4,7 @@ import { addSlots, book, createProvider, registerUser } from "../support/factori
 import { executeOk } from "../support/graphql-client";
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from "../support/smtp-sink";
 import { startTestServer, type TestServer } from "../support/test-server";
-import { waitFor } from "../integration/consumer-world";
+import { waitFor } from "../support/consumer-world";
 
 /**
  * The whole path with SMTP_URL set on the API: commit -> outbox relay -> SQS (the embedded

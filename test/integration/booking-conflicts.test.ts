@@ -1,5 +1,5 @@
 import { ConflictError } from "../../src/domain/errors";
-import { BACKENDS, MINUTE, bookingRow, countRows, makeWorld, providerWithSlots, registerViewer, rejection, slotStatus, useBackend } from "./service-world";
+import { BACKENDS, MINUTE, bookingRow, countRows, makeWorld, providerWithSlots, registerViewer, rejection, slotStatus, useBackend } from "../support/service-world";
 
 describe.each(BACKENDS)("booking conflicts and idempotency through the services on $name", (backend) => {
   const { it } = useBackend(backend);

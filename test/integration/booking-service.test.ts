@@ -14,7 +14,7 @@ import {
   rejection,
   slotStatus,
   useBackend,
-} from "./service-world";
+} from "../support/service-world";
 
 /** Validates an outbox row against the published envelope schema (no extra or missing fields). */
 function envelopeOf(row: OutboxRow): BookingEventEnvelope {

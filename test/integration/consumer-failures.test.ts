@@ -15,8 +15,8 @@ import {
   useEmulator,
   waitFor,
   waitUntilDrained,
-} from "./consumer-world";
-import { BACKENDS, useBackend } from "./service-world";
+} from "../support/consumer-world";
+import { BACKENDS, useBackend } from "../support/service-world";
 
 describe.each(BACKENDS)("SQS consumer failure handling on $name", (backend) => {
   const { it } = useBackend(backend);

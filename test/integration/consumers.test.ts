@@ -11,8 +11,8 @@ import {
   useEmulator,
   waitFor,
   waitUntilDrained,
-} from "./consumer-world";
-import { BACKENDS, useBackend } from "./service-world";
+} from "../support/consumer-world";
+import { BACKENDS, useBackend } from "../support/service-world";
 
 describe.each(BACKENDS)("SQS notification consumers with the processed-event store on $name", (backend) => {
   const { it } = useBackend(backend);

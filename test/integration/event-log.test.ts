@@ -7,7 +7,7 @@ import { markEventsDispatched } from "../../src/db/repositories/webhook-deliveri
 import { outbox } from "../../src/db/schema";
 import type { EventLogEdge } from "../../src/events/event-log";
 import type { Viewer } from "../../src/services";
-import { BACKENDS, MINUTE, makeWorld, outboxOf, providerWithSlots, registerViewer, rejection, useBackend, type World } from "./service-world";
+import { BACKENDS, MINUTE, makeWorld, outboxOf, providerWithSlots, registerViewer, rejection, useBackend, type World } from "../support/service-world";
 
 const DAY = 24 * 60 * MINUTE;
 

@@ -8,7 +8,7 @@ import type { Viewer } from "../../src/services";
 import { HOLD_EXPIRED_REASON } from "../../src/services/booking-expiry.service";
 import { createPostgresDatabase, requireService } from "../support/backends";
 import { startTestServer, type TestServer } from "../support/test-server";
-import { bookingRow, historyOf, listen, outboxOf, rejection, slotStatus } from "./service-world";
+import { bookingRow, historyOf, listen, outboxOf, rejection, slotStatus } from "../support/service-world";
 
 const MINUTE = 60_000;
 const T0 = new Date("2031-03-10T08:00:00.000Z");

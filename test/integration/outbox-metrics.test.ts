@@ -9,7 +9,7 @@ import { Metrics } from "../../src/observability/metrics";
 import { book } from "../support/factories";
 import { startTestServer, type TestServer } from "../support/test-server";
 import { sampleValue } from "../unit/prometheus-text";
-import { openMarket, outboxRows, silentLog, startEmulator, type Emulator } from "./outbox-relay-world";
+import { openMarket, outboxRows, silentLog, startEmulator, type Emulator } from "../support/outbox-relay-world";
 
 // The outbox gauges read the real outbox table (PGlite by default, PostgreSQL in that mode) on
 // every scrape; the relay's failure hook is driven by a real relay against the SQS emulator.

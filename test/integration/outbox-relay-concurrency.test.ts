@@ -22,7 +22,7 @@ import {
   useEmulatorCredentialsInEnv,
   waitFor,
   type Emulator,
-} from "./outbox-relay-world";
+} from "../support/outbox-relay-world";
 
 // Several API instances each run a relay on one database: FOR UPDATE SKIP LOCKED plus the
 // lease must give every row to exactly one of them. Real PostgreSQL only (PGlite has a

@@ -21,7 +21,7 @@ import {
   startEmulator,
   waitFor,
   type Emulator,
-} from "./outbox-relay-world";
+} from "../support/outbox-relay-world";
 
 // Outages of the relay's dependencies, made with a TCP proxy that is cut and restored:
 // the API keeps taking bookings, the outbox keeps every event, and delivery resumes once

@@ -19,7 +19,7 @@ import {
   waitFor,
   type Emulator,
   type Received,
-} from "./outbox-relay-world";
+} from "../support/outbox-relay-world";
 
 // FIFO queues: the booking is the message group and the event id the deduplication id, so
 // a resend of an event (a relay that crashed after sending, before marking) is dropped by

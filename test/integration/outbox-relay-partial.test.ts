@@ -7,7 +7,7 @@ import { toBatchEntry } from "../../src/events/sqs-routing";
 import { AcceptBookingDocument, RejectBookingDocument } from "../generated/graphql";
 import { book } from "../support/factories";
 import { executeOk } from "../support/graphql-client";
-import { drainQueue, expectEachOnce, openMarket, outboxRows, silentLog, useRelayServer } from "./outbox-relay-world";
+import { drainQueue, expectEachOnce, openMarket, outboxRows, silentLog, useRelayServer } from "../support/outbox-relay-world";
 
 // Partial failures: a row is published only when every queue it routes to accepted it; a
 // queue that accepted is never sent the event again; refused entries are retried later.

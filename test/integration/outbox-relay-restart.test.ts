@@ -15,7 +15,7 @@ import {
   useRelayServer,
   waitFor,
   type Received,
-} from "./outbox-relay-world";
+} from "../support/outbox-relay-world";
 
 // Relays that stop or die part-way: a clean stop finishes its round and leaves no lease
 // behind; a crash leaves a lease that expires, and then another relay ships the rows.

@@ -17,7 +17,7 @@ import {
   waitFor,
   type Emulator,
   type Received,
-} from "./outbox-relay-world";
+} from "../support/outbox-relay-world";
 import { EMULATOR_CREDENTIALS, createSqsClient } from "../../src/events/queue-setup";
 import type { OutboxRow } from "../../src/db/schema";
 

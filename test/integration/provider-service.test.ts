@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { slots as slotsTable } from "../../src/db/schema";
-import { BACKENDS, MINUTE, countRows, makeWorld, registerViewer, rejection, useBackend, type World } from "./service-world";
+import { BACKENDS, MINUTE, countRows, makeWorld, registerViewer, rejection, useBackend, type World } from "../support/service-world";
 
 async function newProvider(w: World) {
   const owner = await registerViewer(w, "PROVIDER");

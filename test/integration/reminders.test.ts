@@ -10,7 +10,7 @@ import { bookingEventEnvelopeSchema } from "../../src/events/envelope";
 import type { Viewer } from "../../src/services";
 import { MODE_DATABASE_URL, createPostgresDatabase, requireService } from "../support/backends";
 import { startTestServer, type TestServer } from "../support/test-server";
-import { historyOf, listen } from "./service-world";
+import { historyOf, listen } from "../support/service-world";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

@@ -8,7 +8,7 @@ import type { Viewer } from "../../src/services";
 import type { SetScheduleInput } from "../../src/services/schedule.service";
 import { createPostgresDatabase, requireService } from "../support/backends";
 import { startTestServer, type TestServer } from "../support/test-server";
-import { bookingRow, rejection } from "./service-world";
+import { bookingRow, rejection } from "../support/service-world";
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;

@@ -6,7 +6,7 @@ import { WebhookService } from "../../src/services/webhook.service";
 import { WebhookDeliveryWorker } from "../../src/workers/webhook-delivery.worker";
 import { createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
 import { WebhookReceiver, waitFor } from "../support/webhook-receiver";
-import { makeWorld, providerWithSlots, registerViewer } from "./service-world";
+import { makeWorld, providerWithSlots, registerViewer } from "../support/service-world";
 
 /**
  * Three delivery workers, each with its own connection pool, on real PostgreSQL (PGlite would

@@ -7,7 +7,7 @@ import { openWebhookSecret } from "../../src/domain/webhook-secret";
 import { DEVELOPMENT_WEBHOOK_POLICY, WebhookService, type WebhookPolicy } from "../../src/services/webhook.service";
 import { WebhookDeliveryWorker } from "../../src/workers/webhook-delivery.worker";
 import { WebhookReceiver, verifies } from "../support/webhook-receiver";
-import { BACKENDS, makeWorld, providerWithSlots, registerViewer, rejection, useBackend } from "./service-world";
+import { BACKENDS, makeWorld, providerWithSlots, registerViewer, rejection, useBackend } from "../support/service-world";
 
 /**
  * The webhook service and worker over both databases, below HTTP: the production URL policy
