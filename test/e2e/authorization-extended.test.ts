@@ -19,8 +19,9 @@ import {
   UnblockSlotDocument,
 } from "../generated/graphql";
 import { addSlots, book, createProvider, futureHour, registerUser, type TestUser } from "../support/factories";
-import { errorCode, execute, executeOk, settle, subscribe, wsClient, type GqlResult, type LiveSubscription } from "../support/graphql-client";
+import { errorCode, execute, executeOk, subscribe, wsClient, type GqlResult, type LiveSubscription } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
+import { settle } from "../support/wait";
 
 /**
  * The authorisation matrix of issue #5 for the operations test/e2e/authorization.test.ts does

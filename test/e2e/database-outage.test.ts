@@ -4,8 +4,9 @@ import WebSocket from "ws";
 import { CreateBookingDocument } from "../generated/graphql";
 import { createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
 import { addSlots, createProvider, futureHour, registerUser, type TestUser } from "../support/factories";
-import { assertBuilt, killProcess, startMain, waitFor, type ServerProcess } from "../support/server-process";
+import { assertBuilt, killProcess, startMain, type ServerProcess } from "../support/server-process";
 import { createScratchPostgres, scratchPostgresUnsupported, type ScratchPostgres } from "../support/scratch-postgres";
+import { sleep, waitFor } from "../support/wait";
 
 /**
  * The database dropping connections under load (pg_terminate_backend, a restart, a failover)
@@ -34,8 +35,6 @@ afterAll(async () => {
   scratch?.destroy();
   await Promise.all(databases.map((d) => d.drop()));
 });
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 type Outcome =
   | { kind: "ok"; bookingId: string }
@@ -204,7 +203,7 @@ test(
     expect(refused.length).toBeGreaterThan(0);
     expect(server.stderr()).not.toContain("TypeError");
 
-    await waitFor("/readyz to answer 200 again", async () => (await readyStatus(server)) === 200, 30_000);
+    await waitFor("/readyz to answer 200 again", async () => (await readyStatus(server)) === 200, { timeoutMs: 30_000 });
     for (const slotId of refused) {
       const i = slots.findIndex((s) => s.id === slotId);
       expect(await tryBooking(server.url, customers[i % customers.length]!, slotId)).toMatchObject({ kind: "ok" });

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { Client } from "graphql-ws";
 import { addSlots, book, createProvider, futureHour, registerUser, type TestUser } from "../support/factories";
-import { executeOk, settle, wsClient } from "../support/graphql-client";
+import { executeOk, wsClient } from "../support/graphql-client";
 import { LoginDocument } from "../generated/graphql";
 import { startTestServer, type TestServer } from "../support/test-server";
+import { settle } from "../support/wait";
 
 /**
  * Issue 10 item 9: `User.email` is shown only to the user, admins and the other party of a booking

@@ -11,8 +11,9 @@ import {
 } from "../generated/graphql";
 import { REDIS_URL, createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
 import { addSlots, book, createProvider, registerUser, type TestUser } from "../support/factories";
-import { errorCode, execute, executeOk, subscribe, settle, wsClient, type LiveSubscription } from "../support/graphql-client";
+import { errorCode, execute, executeOk, subscribe, wsClient, type LiveSubscription } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
+import { settle, sleep } from "../support/wait";
 
 type Edge = BookingEventStreamSubscription["bookingEventStream"];
 type Change = [eventType: string, bookingId: string];
@@ -58,7 +59,7 @@ async function untilListed(url: string, owner: TestUser, providerId: string, cou
   const deadline = Date.now() + 30_000;
   while ((await executeOk(url, BookingEventsDocument, { providerId, first: 100 }, owner.token)).bookingEvents.edges.length < count) {
     if (Date.now() > deadline) throw new Error(`the log did not list ${count} events within 30 s`);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }
 

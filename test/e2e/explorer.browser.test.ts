@@ -5,9 +5,9 @@ import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { channelName, type Topic } from "../../src/events/pubsub";
 import { addSlots, book, createProvider, registerUser } from "../support/factories";
-import { settle } from "../support/graphql-client";
 import { BROWSER_WAIT_MS as WAIT_MS, browserTestFn, launchChromium } from "../support/browser";
 import { startTestServer, type TestServer } from "../support/test-server";
+import { settle } from "../support/wait";
 
 const browserTest = browserTestFn("the explorer browser tests");
 

@@ -4,9 +4,10 @@ import type { Client } from "graphql-ws";
 import { outbox } from "../../src/db/schema";
 import { CreateBookingDocument, ProviderBookingEventsDocument } from "../generated/graphql";
 import { addSlots, createProvider, registerUser } from "../support/factories";
-import { settle, subscribe, wsClient } from "../support/graphql-client";
+import { subscribe, wsClient } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
 import { metricTypes, sampleValue } from "../unit/prometheus-text";
+import { settle, sleep } from "../support/wait";
 
 // Observability of a real server: /metrics, request ids from the HTTP header into the outbox,
 // booking transitions, graphql-ws gauges and per-operation timing.
@@ -78,7 +79,7 @@ async function gaugesBecome(want: { connections: number; subscriptions: number }
     const text = await scrape();
     const now = { connections: sampleValue(text, "graphql_ws_connections"), subscriptions: sampleValue(text, "graphql_ws_subscriptions") };
     if ((now.connections === want.connections && now.subscriptions === want.subscriptions) || Date.now() > deadline) return now;
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }
 

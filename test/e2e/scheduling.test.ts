@@ -15,8 +15,9 @@ import {
   type SetScheduleInput,
 } from "../generated/graphql";
 import { book, createProvider, registerUser, type TestUser } from "../support/factories";
-import { errorCode, execute, executeOk, settle, subscribe, wsClient, type GqlResult, type LiveSubscription } from "../support/graphql-client";
+import { errorCode, execute, executeOk, subscribe, wsClient, type GqlResult, type LiveSubscription } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
+import { settle } from "../support/wait";
 
 const HOUR = 3_600_000;
 const ALL_DAY = [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, startTime: "00:00", endTime: "24:00" }));

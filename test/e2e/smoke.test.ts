@@ -1,7 +1,8 @@
 import { AcceptBookingDocument, BookingStatusChangedDocument } from "../generated/graphql";
 import { addSlots, book, createProvider, registerUser } from "../support/factories";
-import { executeOk, settle, subscribe, wsClient } from "../support/graphql-client";
+import { executeOk, subscribe, wsClient } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
+import { settle } from "../support/wait";
 
 let server: TestServer;
 beforeAll(async () => {

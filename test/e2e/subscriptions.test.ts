@@ -15,9 +15,10 @@ import {
   type SlotStatus,
 } from "../generated/graphql";
 import { addSlots, book, createProvider, registerUser, type TestUser } from "../support/factories";
-import { executeOk, settle, subscribe, wsClient, type LiveSubscription } from "../support/graphql-client";
+import { executeOk, subscribe, wsClient, type LiveSubscription } from "../support/graphql-client";
 import { TEST_JWT_SECRET, startTestServer, type TestServer } from "../support/test-server";
 import { channelName, type Topic } from "../../src/events/pubsub";
+import { settle } from "../support/wait";
 
 /** Asks for everything nested under the event, so field resolution on the live path is exercised. */
 interface DeepEvent {

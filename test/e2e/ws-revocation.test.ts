@@ -3,8 +3,9 @@ import { revokeSession } from "../../src/db/repositories/sessions.repository";
 import { BookingDocument, LoginDocument, LogoutDocument, RefreshTokenDocument, SlotAvailabilityChangedDocument } from "../generated/graphql";
 import { REDIS_URL, createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
 import { addSlots, book, createProvider, registerUser, type TestUser } from "../support/factories";
-import { execute, executeOk, settle, subscribe, wsClient } from "../support/graphql-client";
+import { execute, executeOk, subscribe, wsClient } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
+import { settle } from "../support/wait";
 
 /**
  * Issue 10 item 4: a revoked session must not live on in an open graphql-ws socket. Logout, a

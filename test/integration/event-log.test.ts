@@ -8,6 +8,7 @@ import { outbox } from "../../src/db/schema";
 import type { EventLogEdge } from "../../src/events/event-log";
 import type { Viewer } from "../../src/services";
 import { BACKENDS, MINUTE, makeWorld, outboxOf, providerWithSlots, registerViewer, rejection, useBackend, type World } from "../support/service-world";
+import { sleep } from "../support/wait";
 
 const DAY = 24 * 60 * MINUTE;
 
@@ -21,7 +22,7 @@ async function untilLogged(db: Db): Promise<void> {
     const [row] = await db.select({ n: count() }).from(outbox).where(sql`${outbox.xactId} >= pg_snapshot_xmin(pg_current_snapshot())`);
     if (Number(row!.n) === 0) return;
     if (Date.now() > deadline) throw new Error(`${row!.n} outbox rows still above the horizon after 30 s`);
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
 }
 

@@ -9,6 +9,7 @@ import { HOLD_EXPIRED_REASON } from "../../src/services/booking-expiry.service";
 import { createPostgresDatabase, requireService } from "../support/backends";
 import { startTestServer, type TestServer } from "../support/test-server";
 import { bookingRow, historyOf, listen, outboxOf, rejection, slotStatus } from "../support/service-world";
+import { sleep, waitFor } from "../support/wait";
 
 const MINUTE = 60_000;
 const T0 = new Date("2031-03-10T08:00:00.000Z");
@@ -74,14 +75,6 @@ function countBy(ids: string[]): Record<string, number> {
 
 const once = (ids: string[]) => Object.fromEntries(ids.map((id) => [id, 1]));
 
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 test("nothing expires before holdExpiresAt; at the deadline the booking is EXPIRED, its slot AVAILABLE, with history and one BOOKING_EXPIRED event", async () => {
   const { server, clock, db, holdMs } = await boot();
   const { owner, providerId, slots } = await providerWithSlots(server, clock);
@@ -129,7 +122,7 @@ test("nothing expires before holdExpiresAt; at the deadline the booking is EXPIR
   expect(await slotStatus(db, slots[2]!.id)).toBe("HELD");
 
   // Subscribers hear about it too (Redis delivery in the PostgreSQL pass is asynchronous).
-  await waitUntil("the live BOOKING_EXPIRED message", async () => live.messages.length > 0, 10_000);
+  await waitFor("the live BOOKING_EXPIRED message", async () => live.messages.length > 0, { timeoutMs: 10_000 });
   expect(live.messages.map((m) => m.event.eventType)).toEqual(["BOOKING_EXPIRED"]);
   await live.stop();
 
@@ -291,10 +284,10 @@ test("with the workers running, a lapsed hold is expired without anyone calling 
   const { booking } = await server.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id });
 
   clock.advance(holdMs);
-  await waitUntil("the worker to expire the booking", async () => (await bookingRow(db, booking.id))!.status === "EXPIRED");
+  await waitFor("the worker to expire the booking", async () => (await bookingRow(db, booking.id))!.status === "EXPIRED");
 
   expect(await slotStatus(db, slots[0]!.id)).toBe("AVAILABLE");
   // Give the worker a few more rounds: it must not expire the booking a second time.
-  await new Promise((r) => setTimeout(r, 300));
+  await sleep(300);
   await expectExpiredOnce(db, [booking.id]);
 });

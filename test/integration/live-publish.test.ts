@@ -2,7 +2,8 @@ import { eq } from "drizzle-orm";
 import type { Db } from "../../src/db/client";
 import { bookings, outbox } from "../../src/db/schema";
 import type { BookingEventMessage } from "../../src/events/pubsub";
-import { BACKENDS, MINUTE, drain, listen, makeWorld, outboxOf, providerWithSlots, registerViewer, rejection, useBackend } from "../support/service-world";
+import { BACKENDS, MINUTE, listen, makeWorld, outboxOf, providerWithSlots, registerViewer, rejection, useBackend } from "../support/service-world";
+import { drain } from "../support/wait";
 
 /**
  * What the database shows, read through the pool (not the mutation's transaction) at the

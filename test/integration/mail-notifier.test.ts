@@ -9,8 +9,9 @@ import { users, type OutboxRow } from "../../src/db/schema";
 import type { BookingEventEnvelope } from "../../src/events/envelope";
 import { queuesFor } from "../../src/events/sqs-routing";
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from "../support/smtp-sink";
-import { freshQueues, processedRows, queueCounts, sendEvent, useConsumers, useEmulator, waitFor, waitUntilDrained } from "../support/consumer-world";
+import { freshQueues, processedRows, queueCounts, sendEvent, useConsumers, useEmulator, waitUntilDrained } from "../support/consumer-world";
 import { BACKENDS, MINUTE, makeWorld, outboxOf, providerWithSlots, registerViewer, useBackend, type World } from "../support/service-world";
+import { waitFor } from "../support/wait";
 
 const FROM = "Slotwise <bookings@slotwise.test>";
 const silent = pino({ level: "silent" });

@@ -5,7 +5,6 @@ import { createPostgresDatabase, requireService, type TestDatabase } from "../su
 import { startTestServer, type TestServer } from "../support/test-server";
 import {
   ADMIN_ENV,
-  REGION,
   adminToken,
   bookAndDrive,
   drainQueue,
@@ -20,9 +19,10 @@ import {
   sqsEnv,
   startEmulator,
   useEmulatorCredentialsInEnv,
-  waitFor,
   type Emulator,
 } from "../support/outbox-relay-world";
+import { REGION } from "../support/sqs";
+import { waitFor } from "../support/wait";
 
 // Several API instances each run a relay on one database: FOR UPDATE SKIP LOCKED plus the
 // lease must give every row to exactly one of them. Real PostgreSQL only (PGlite has a

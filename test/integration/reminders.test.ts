@@ -11,6 +11,7 @@ import type { Viewer } from "../../src/services";
 import { MODE_DATABASE_URL, createPostgresDatabase, requireService } from "../support/backends";
 import { startTestServer, type TestServer } from "../support/test-server";
 import { historyOf, listen } from "../support/service-world";
+import { sleep, waitFor } from "../support/wait";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -52,12 +53,6 @@ async function confirmedBookings(server: TestServer, starts: Date[], minutes = 6
   const ids: string[] = [];
   for (const [i, slot] of slots.entries()) ids.push((await server.services.bookingCreate.createBooking(customers[i % 3]!, { slotId: slot.id })).booking.id);
   return ids;
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !(await check()); await new Promise((r) => setTimeout(r, 50))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-  }
 }
 
 /** A CONFIRMED booking (auto-confirming provider) of a slot starting at `start`. */
@@ -117,7 +112,7 @@ test("a CONFIRMED booking gets BOOKING_REMINDER(1440) at start-24h and (60) at s
 
   // A reminder is not a status change: history is untouched; subscribers still hear it.
   expect(await historyOf(db, booking.id)).toEqual(historyBefore);
-  await waitFor("both live reminders", async () => live.messages.length >= 2, 10_000);
+  await waitFor("both live reminders", async () => live.messages.length >= 2, { timeoutMs: 10_000 });
   expect(live.messages.map((m) => [m.event.eventType, m.event.reminderOffsetMinutes])).toEqual([
     ["BOOKING_REMINDER", 1440],
     ["BOOKING_REMINDER", 60],
@@ -308,7 +303,7 @@ test("two servers with real workers running on one PostgreSQL database emit each
     clock.set(before(last, HOUR));
     await waitFor("the 1 h reminders", async () => Object.keys(await reminderCounts(a.db, ids)).length === 12);
     // Let both workers go round a few more times before counting.
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
 
     expect(await reminderCounts(a.db, ids)).toEqual(eachOnce(ids, [1440, 60]));
   }), 120_000);

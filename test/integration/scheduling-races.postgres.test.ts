@@ -15,6 +15,7 @@ import { createPostgresDatabase, requireService, type TestDatabase } from "../su
 import { createProvider, registerUser, type TestUser } from "../support/factories";
 import { execute, executeOk, type GqlResult } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
+import { sleep } from "../support/wait";
 
 // PGlite runs one statement at a time and would hide every race below, so this file
 // always runs on real PostgreSQL, whatever mode the rest of the suite is in.
@@ -267,7 +268,7 @@ test("setSchedule bringing back a withdrawn slot whose time addAvailability take
       const [w] = await raw`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
       if ((w as { n: number }).n > 0) break;
       if (Date.now() > deadline) throw new Error("setSchedule never waited on the uncommitted slot");
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
     release();
     await manual;

@@ -5,8 +5,9 @@ import { systemClock } from "../../src/domain/clock";
 import { WebhookService } from "../../src/services/webhook.service";
 import { WebhookDeliveryWorker } from "../../src/workers/webhook-delivery.worker";
 import { createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
-import { WebhookReceiver, waitFor } from "../support/webhook-receiver";
+import { WebhookReceiver } from "../support/webhook-receiver";
 import { makeWorld, providerWithSlots, registerViewer } from "../support/service-world";
+import { waitFor } from "../support/wait";
 
 /**
  * Three delivery workers, each with its own connection pool, on real PostgreSQL (PGlite would
@@ -69,7 +70,7 @@ test("several workers keep per-booking order and lose nothing under failures", a
       await waitFor("every delivery settled", async () => {
         const rows = await main.db.select({ status: webhookDeliveries.status }).from(webhookDeliveries);
         return rows.length === BOOKINGS * 3 && rows.every((r) => r.status === "SUCCEEDED");
-      }, 120_000);
+      }, { timeoutMs: 120_000 });
       for (const id of ids) {
         expect(accepted.filter((a) => a.bookingId === id).map((a) => a.eventType)).toEqual(["BOOKING_CREATED", "BOOKING_CONFIRMED", "BOOKING_CANCELLED"]);
       }

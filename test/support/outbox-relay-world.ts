@@ -10,17 +10,17 @@ import { bookingEventEnvelopeSchema, type BookingEventEnvelope } from "../../src
 import { EMULATOR_CREDENTIALS, createSqsClient, ensureQueues, type QueueUrls } from "../../src/events/queue-setup";
 import { startSqsEmulator, type SqsEmulator } from "../../src/events/sqs-emulator";
 import { AcceptBookingDocument, CancelBookingDocument, LoginDocument, RejectBookingDocument } from "../generated/graphql";
-import { createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
-import { addSlots, book, createProvider, futureHour, registerUser, type TestUser } from "../support/factories";
-import { executeOk } from "../support/graphql-client";
-import { startTestServer, type TestServer } from "../support/test-server";
+import { createPostgresDatabase, requireService, type TestDatabase } from "./backends";
+import { addSlots, book, createProvider, futureHour, registerUser, type TestUser } from "./factories";
+import { executeOk } from "./graphql-client";
+import { REGION } from "./sqs";
+import { startTestServer, type TestServer } from "./test-server";
 
 /**
  * Shared harness of the outbox relay tests: an SQS emulator with per-test queues, a bounded
  * queue drain, the admin status query, and bookings made over GraphQL.
  */
 
-export const REGION = "us-east-1";
 export const silentLog = pino({ level: "silent" });
 export const ADMIN = { email: `admin-${randomUUID()}@example.test`, password: `admin-pw-${randomUUID()}` };
 export const ADMIN_ENV = { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password };
@@ -159,21 +159,6 @@ export async function outboxRows(db: Db, bookingIds?: readonly string[]): Promis
   const q = db.select().from(outbox);
   const rows = bookingIds ? await q.where(inArray(outbox.bookingId, [...bookingIds])).orderBy(asc(outbox.id)) : await q.orderBy(asc(outbox.id));
   return rows;
-}
-
-/** Polls `check` every `intervalMs` until it returns a truthy value; throws after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined | null | false>,
-  opts: { timeoutMs?: number; intervalMs?: number } = {},
-): Promise<T> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
-  for (;;) {
-    const last = await check();
-    if (last) return last;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 50));
-  }
 }
 
 export interface OutboxStatusView {

@@ -8,7 +8,7 @@ import { LivePublisher } from "../../src/events/live-publisher";
 import { createInMemoryPubSub, type LivePubSub, type Topic, type TopicMap } from "../../src/events/pubsub";
 import { createServices, type Services, type Viewer } from "../../src/services";
 import { TokenService } from "../../src/services/token.service";
-import { createPostgresDatabase, requireService } from "../support/backends";
+import { createPostgresDatabase, requireService } from "./backends";
 
 /**
  * Service-level harness: the real services over a real database (PGlite or PostgreSQL),
@@ -179,11 +179,6 @@ export async function rejection(fn: () => Promise<unknown>): Promise<{ code?: st
     return err as { code?: string; reason?: string; message: string };
   }
   throw new Error("expected the call to fail, it succeeded");
-}
-
-/** Lets in-process pub/sub deliveries (microtasks and immediates) run to completion. */
-export async function drain(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   resolveRequestId,
   runWithRequestContext,
 } from "../../src/observability/request-context";
+import { sleep } from "../support/wait";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -36,7 +37,7 @@ describe("request context", () => {
   test("concurrent requests each see their own id", async () => {
     const one = (id: string, delay: number) =>
       runWithRequestContext({ requestId: id }, async () => {
-        await new Promise((r) => setTimeout(r, delay));
+        await sleep(delay);
         return currentRequestId();
       });
     expect(await Promise.all([one("a", 20), one("b", 1), one("c", 10)])).toEqual(["a", "b", "c"]);
@@ -56,7 +57,7 @@ describe("request context", () => {
   test("a bound subscription stream resolves each event inside the operation's context", async () => {
     async function* events() {
       for (let i = 0; i < 3; i++) {
-        await new Promise((r) => setTimeout(r, 1));
+        await sleep(1);
         yield currentRequestId();
       }
     }
@@ -123,7 +124,7 @@ describe("requestIdMiddleware", () => {
     });
     app.use(express.json({ limit: "1mb" }));
     app.post("/echo", async (req, res) => {
-      await new Promise((r) => setTimeout(r, 1));
+      await sleep(1);
       res.json({ seen: currentRequestId(), locals: res.locals.requestId, body: req.body as unknown });
     });
     await new Promise<void>((resolve) => {
@@ -159,7 +160,7 @@ describe("requestIdMiddleware", () => {
     await fetch(`${base}/healthz`);
     await post({ "x-request-id": "req-access-1", authorization: "Bearer secret-token" });
     // pino-http writes on the response's "finish", which may come after the client has read it.
-    for (let i = 0; i < 100 && accessLines.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && accessLines.length === 0; i++) await sleep(20);
     const text = JSON.stringify(accessLines);
     expect(accessLines).toHaveLength(1);
     expect(accessLines[0]).toMatchObject({ requestId: "req-access-1", req: { method: "POST", url: "/echo" }, res: { statusCode: 200 }, msg: "request completed" });
