@@ -11,7 +11,6 @@ import {
   expectEachOnce,
   expectPerBookingOrder,
   fateOf,
-  mapLimit,
   openMarket,
   outboxRows,
   outboxStatus,
@@ -23,6 +22,7 @@ import {
 } from "../support/outbox-relay-world";
 import { REGION } from "../support/sqs";
 import { waitFor } from "../support/wait";
+import { mapLimit } from "../support/map-limit";
 
 // Several API instances each run a relay on one database: FOR UPDATE SKIP LOCKED plus the
 // lease must give every row to exactly one of them. Real PostgreSQL only (PGlite has a

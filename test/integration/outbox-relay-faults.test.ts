@@ -12,7 +12,6 @@ import {
   expectEachOnce,
   expectPerBookingOrder,
   fateOf,
-  mapLimit,
   openMarket,
   outboxRows,
   outboxStatus,
@@ -22,6 +21,7 @@ import {
 } from "../support/outbox-relay-world";
 import { REGION } from "../support/sqs";
 import { waitFor } from "../support/wait";
+import { mapLimit } from "../support/map-limit";
 
 // Outages of the relay's dependencies, made with a TCP proxy that is cut and restored:
 // the API keeps taking bookings, the outbox keeps every event, and delivery resumes once

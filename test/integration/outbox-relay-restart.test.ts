@@ -8,7 +8,6 @@ import {
   expectEachOnce,
   expectPerBookingOrder,
   fateOf,
-  mapLimit,
   openMarket,
   outboxRows,
   silentLog,
@@ -16,6 +15,7 @@ import {
   type Received,
 } from "../support/outbox-relay-world";
 import { waitFor } from "../support/wait";
+import { mapLimit } from "../support/map-limit";
 
 // Relays that stop or die part-way: a clean stop finishes its round and leaves no lease
 // behind; a crash leaves a lease that expires, and then another relay ships the rows.

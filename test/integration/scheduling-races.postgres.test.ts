@@ -16,6 +16,7 @@ import { createProvider, registerUser, type TestUser } from "../support/factorie
 import { execute, executeOk, type GqlResult } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
 import { sleep } from "../support/wait";
+import { mapLimit } from "../support/map-limit";
 
 // PGlite runs one statement at a time and would hide every race below, so this file
 // always runs on real PostgreSQL, whatever mode the rest of the suite is in.
@@ -37,19 +38,6 @@ afterAll(async () => {
   await server?.close();
   await database?.drop();
 });
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 const registerCustomers = (n: number) => mapLimit(Array.from({ length: n }), 6, () => registerUser(server.url, "CUSTOMER"));
 
