@@ -3,7 +3,7 @@ import postgres from "postgres";
 import WebSocket from "ws";
 import { CreateBookingDocument } from "../generated/graphql";
 import { createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
-import { addSlots, createProvider, futureHour, registerUser, type TestUser } from "../support/factories";
+import { futureHour, providerWithSlots, registerUser, type TestUser } from "../support/factories";
 import { assertBuilt, killProcess, startMain, type ServerProcess } from "../support/server-process";
 import { createScratchPostgres, scratchPostgresUnsupported, type ScratchPostgres } from "../support/scratch-postgres";
 import { sleep, waitFor } from "../support/wait";
@@ -64,9 +64,7 @@ async function tryBooking(url: string, customer: TestUser, slotId: string): Prom
 }
 
 async function market(url: string, slotCount: number) {
-  const owner = await registerUser(url, "PROVIDER");
-  const provider = await createProvider(url, owner, { requiresConfirmation: true });
-  const slots = await addSlots(url, owner, provider.id, { count: slotCount, slotMinutes: 30, start: futureHour(48) });
+  const { owner, provider, slots } = await providerWithSlots(url, { count: slotCount, slotMinutes: 30, start: futureHour(48) });
   const customers: TestUser[] = [];
   for (let i = 0; i < 4; i++) customers.push(await registerUser(url, "CUSTOMER"));
   return { slots, customers };

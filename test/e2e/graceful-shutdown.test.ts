@@ -9,7 +9,7 @@ import postgres from "postgres";
 import { CreateBookingDocument, ProviderBookingEventsDocument } from "../generated/graphql";
 import { MODE_REDIS_URL, createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
 import { subscribe, wsClient } from "../support/graphql-client";
-import { addSlots, createProvider, futureHour, registerUser, type TestUser } from "../support/factories";
+import { futureHour, providerWithSlots, registerUser, type TestUser } from "../support/factories";
 import { sleep, waitFor } from "../support/wait";
 
 /**
@@ -89,9 +89,7 @@ async function startMain(databaseUrl: string, env: Record<string, string> = {}):
 
 /** A provider (bookings stay PENDING, one BOOKING_CREATED each), its slots, customers. */
 async function market(url: string, slotCount: number, customerCount: number) {
-  const owner = await registerUser(url, "PROVIDER");
-  const provider = await createProvider(url, owner, { requiresConfirmation: true });
-  const slots = await addSlots(url, owner, provider.id, { count: slotCount, slotMinutes: 30, start: futureHour(48) });
+  const { owner, provider, slots } = await providerWithSlots(url, { count: slotCount, slotMinutes: 30, start: futureHour(48) });
   const customers: TestUser[] = [];
   for (let i = 0; i < customerCount; i++) customers.push(await registerUser(url, "CUSTOMER"));
   return { owner, provider, slots, customers };

@@ -1,6 +1,6 @@
 import ical, { type VEvent } from "node-ical";
 import { AcceptBookingDocument, CancelBookingDocument, MyCalendarFeedUrlDocument } from "../generated/graphql";
-import { addSlots, book, createProvider, registerUser } from "../support/factories";
+import { addSlots, bookSlot, createProvider, registerUser } from "../support/factories";
 import { executeOk } from "../support/graphql-client";
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from "../support/smtp-sink";
 import { startTestServer, type TestServer } from "../support/test-server";
@@ -37,7 +37,7 @@ test("a booking requested, accepted and cancelled by the customer: both parties 
   const provider = await createProvider(server.url, owner, { name: "Harbour Physio", timeZone: "America/New_York" });
   const customer = await registerUser(server.url, "CUSTOMER", "Chris Customer");
   const [slot] = await addSlots(server.url, owner, provider.id, { count: 1 });
-  const booking = await book(server.url, customer, slot!.id);
+  const booking = await bookSlot(server.url, customer, slot!.id);
   await waitFor("the request mails", () => sink.received.length >= 2, { timeoutMs: 60_000 });
   await executeOk(server.url, AcceptBookingDocument, { id: booking.id }, owner.token);
   await waitFor("the confirmation mail", () => sink.received.length >= 3, { timeoutMs: 60_000 });

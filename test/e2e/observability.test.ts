@@ -3,7 +3,7 @@ import { print } from "graphql";
 import type { Client } from "graphql-ws";
 import { outbox } from "../../src/db/schema";
 import { CreateBookingDocument, ProviderBookingEventsDocument } from "../generated/graphql";
-import { addSlots, createProvider, registerUser } from "../support/factories";
+import { providerWithSlots, registerUser } from "../support/factories";
 import { subscribe, wsClient } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
 import { metricTypes, sampleValue } from "../unit/prometheus-text";
@@ -47,9 +47,7 @@ async function scrape(): Promise<string> {
 /** A customer, a provider that requires confirmation and `count` free slots. */
 async function market(count = 2) {
   const customer = await registerUser(server.url, "CUSTOMER");
-  const owner = await registerUser(server.url, "PROVIDER");
-  const provider = await createProvider(server.url, owner, { requiresConfirmation: true });
-  const slots = await addSlots(server.url, owner, provider.id, { count });
+  const { owner, provider, slots } = await providerWithSlots(server.url, { count });
   return { customer, owner, provider, slots };
 }
 

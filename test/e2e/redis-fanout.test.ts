@@ -11,7 +11,7 @@ import {
   SlotAvailabilityChangedDocument,
 } from "../generated/graphql";
 import { REDIS_URL, createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
-import { addSlots, book, createProvider, futureHour, registerUser } from "../support/factories";
+import { addSlots, bookSlot, createProvider, futureHour, registerUser } from "../support/factories";
 import { executeOk, subscribe, wsClient, type LiveSubscription } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
 import { waitFor } from "../support/wait";
@@ -104,7 +104,7 @@ test("subscribers on instance A see createBooking and acceptBooking made through
   await untilNumsub(channelName("PROVIDER_BOOKING_EVENTS", provider.id), 1);
   await untilNumsub(channelName("SLOT_EVENTS", provider.id), 1);
 
-  const booking = await book(b!.url, customer, slot!.id);
+  const booking = await bookSlot(b!.url, customer, slot!.id);
   const [created] = await providerSub.waitFor(1, 10_000);
   expect(created!.errors).toBeUndefined();
   expect(created!.data!.providerBookingEvents).toMatchObject({
@@ -155,7 +155,7 @@ const waysToLeave: [string, (sub: LiveSubscription<unknown>, c: ReturnType<typeo
 test.each(waysToLeave)("a subscriber that %s leaves no Redis subscription behind", async (_how, leave) => {
   if (!available) return;
   const { owner, customer, provider, slot } = await bookedSetup();
-  const booking = await book(b!.url, customer, slot.id);
+  const booking = await bookSlot(b!.url, customer, slot.id);
   const channel = channelName("BOOKING_EVENTS", booking.id);
   expect(await numsub(channel)).toBe(0);
 

@@ -5,7 +5,7 @@ import { createInterface } from "node:readline";
 import postgres from "postgres";
 import { AcceptBookingDocument, CancelBookingDocument, CreateWebhookEndpointDocument } from "../generated/graphql";
 import { MODE_REDIS_URL, createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
-import { addSlots, book, createProvider, futureHour, registerUser } from "../support/factories";
+import { addSlots, bookSlot, createProvider, futureHour, registerUser } from "../support/factories";
 import { executeOk } from "../support/graphql-client";
 import { WebhookReceiver } from "../support/webhook-receiver";
 import { waitFor } from "../support/wait";
@@ -83,7 +83,7 @@ test("a delivery in flight when the process is SIGKILLed still arrives after a r
   const [slot] = await addSlots(first.url, owner, provider.id, { count: 1, start: futureHour(48) });
   const customer = await registerUser(first.url, "CUSTOMER");
   const { secret } = (await executeOk(first.url, CreateWebhookEndpointDocument, { input: { url: receiver.url } }, owner.token)).createWebhookEndpoint;
-  const booking = await book(first.url, customer, slot!.id);
+  const booking = await bookSlot(first.url, customer, slot!.id);
   await waitFor("the first request in flight", () => receiver!.received.length === 1, DELIVERY_WAIT);
   await executeOk(first.url, AcceptBookingDocument, { id: booking.id }, owner.token);
   await executeOk(first.url, CancelBookingDocument, { id: booking.id, reason: "kill test" }, customer.token);

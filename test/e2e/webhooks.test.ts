@@ -12,7 +12,7 @@ import {
   WebhookEndpointsDocument,
   type BookingEventType,
 } from "../generated/graphql";
-import { addSlots, book, createProvider, registerUser, type TestUser } from "../support/factories";
+import { addSlots, bookSlot, createProvider, providerWithSlots, registerUser, type TestUser } from "../support/factories";
 import { executeOk } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
 import { WebhookReceiver, verifies } from "../support/webhook-receiver";
@@ -57,11 +57,9 @@ async function receiver(respond?: ConstructorParameters<typeof WebhookReceiver>[
 
 /** A provider owner with one provider and free slots. */
 async function providerWorld(): Promise<{ owner: TestUser; providerId: string; slotIds: string[]; customer: TestUser }> {
-  const owner = await registerUser(server.url, "PROVIDER");
-  const provider = await createProvider(server.url, owner, { requiresConfirmation: true });
-  const slots = await addSlots(server.url, owner, provider.id, { count: 6 });
+  const { owner, providerId, slots } = await providerWithSlots(server.url, { count: 6 });
   const customer = await registerUser(server.url, "CUSTOMER");
-  return { owner, providerId: provider.id, slotIds: slots.map((s) => s.id), customer };
+  return { owner, providerId, slotIds: slots.map((s) => s.id), customer };
 }
 
 async function createEndpoint(token: string, url: string, opts: { providerId?: string; eventTypes?: BookingEventType[] } = {}) {
@@ -75,7 +73,7 @@ async function deliveriesOf(token: string, endpointId: string) {
 
 /** Books a slot, accepts it and cancels it: three events of one booking, in that commit order. */
 async function bookingHistory(w: Awaited<ReturnType<typeof providerWorld>>, slot = 0): Promise<string> {
-  const booking = await book(server.url, w.customer, w.slotIds[slot]!);
+  const booking = await bookSlot(server.url, w.customer, w.slotIds[slot]!);
   await executeOk(server.url, AcceptBookingDocument, { id: booking.id }, w.owner.token);
   await executeOk(server.url, CancelBookingDocument, { id: booking.id, reason: "changed plans" }, w.customer.token);
   return booking.id;
@@ -182,7 +180,7 @@ test("a receiver that hangs is timed out (WEBHOOK_TIMEOUT_MS) and retried", asyn
   const r = await receiver((_req, i) => (i === 0 ? "hang" : { status: 200 }));
   const { endpoint } = await createEndpoint(w.owner.token, r.url, { eventTypes: ["BOOKING_CREATED"] });
   const started = Date.now();
-  await book(server.url, w.customer, w.slotIds[0]!);
+  await bookSlot(server.url, w.customer, w.slotIds[0]!);
   await waitFor("retried after the timeout", () => r.received.length >= 2, DELIVERY_WAIT);
   expect(r.received[1]!.at - r.received[0]!.at).toBeGreaterThanOrEqual(1_000);
   await waitFor("succeeded", async () => (await deliveriesOf(w.owner.token, endpoint.id))[0]?.status === "SUCCEEDED", DELIVERY_WAIT);
@@ -203,8 +201,8 @@ test("filters: event types, one provider, every provider of the owner, and an ad
   await createEndpoint(admin.token, all.url);
 
   const b1 = await bookingHistory(w); // first provider: 3 events
-  const b2 = (await book(server.url, w.customer, secondSlots[0]!.id)).id; // second provider: 1 event
-  const b3 = (await book(server.url, stranger.customer, stranger.slotIds[0]!)).id; // someone else's provider
+  const b2 = (await bookSlot(server.url, w.customer, secondSlots[0]!.id)).id; // second provider: 1 event
+  const b3 = (await bookSlot(server.url, stranger.customer, stranger.slotIds[0]!)).id; // someone else's provider
 
   await waitFor("everything delivered", () => all.received.filter((x) => [b1, b2, b3].includes(x.event.bookingId)).length >= 5 && everyOwned.received.length >= 4, DELIVERY_WAIT);
   await sleep(500);
@@ -219,12 +217,12 @@ test("rotating the secret: deliveries from then on are signed with the new one o
   const w = await providerWorld();
   const r = await receiver();
   const { endpoint, secret: oldSecret } = await createEndpoint(w.owner.token, r.url, { eventTypes: ["BOOKING_CREATED"] });
-  await book(server.url, w.customer, w.slotIds[0]!);
+  await bookSlot(server.url, w.customer, w.slotIds[0]!);
   await waitFor("first delivery", () => r.received.length >= 1, DELIVERY_WAIT);
   const rotated = (await executeOk(server.url, RotateWebhookSecretDocument, { id: endpoint.id }, w.owner.token)).rotateWebhookSecret;
   expect(rotated.secret).not.toBe(oldSecret);
   expect(rotated.secret).toMatch(/^whsec_/);
-  await book(server.url, w.customer, w.slotIds[1]!);
+  await bookSlot(server.url, w.customer, w.slotIds[1]!);
   await waitFor("second delivery", () => r.received.length >= 2, DELIVERY_WAIT);
   expect(verifies(r.received[0]!, oldSecret)).toBe(true);
   expect(verifies(r.received[1]!, rotated.secret)).toBe(true);
@@ -275,7 +273,7 @@ test("an endpoint failing without a success for WEBHOOK_DISABLE_AFTER is disable
     const customer = await registerUser(short.url, "CUSTOMER");
     const r = await receiver(() => ({ status: 500 }));
     await executeOk(short.url, CreateWebhookEndpointDocument, { input: { url: r.url } }, owner.token);
-    await book(short.url, customer, slot!.id);
+    await bookSlot(short.url, customer, slot!.id);
     const listed = async () => (await executeOk(short.url, WebhookEndpointsDocument, {}, owner.token)).webhookEndpoints[0]!;
     await waitFor("disabled", async () => !(await listed()).enabled, DELIVERY_WAIT);
     expect((await listed()).disabledReason).toMatch(/^failing without a success since \d{4}-/);
@@ -292,7 +290,7 @@ test("redirects are not followed: a 3xx is a failed attempt and the target is ne
   const target = await receiver();
   const r = await receiver((_req, i) => (i === 0 ? { status: 307, headers: { location: target.url } } : { status: 200 }));
   const { endpoint } = await createEndpoint(w.owner.token, r.url, { eventTypes: ["BOOKING_CREATED"] });
-  await book(server.url, w.customer, w.slotIds[0]!);
+  await bookSlot(server.url, w.customer, w.slotIds[0]!);
   await waitFor("a failed attempt", async () => ((await deliveriesOf(w.owner.token, endpoint.id))[0]?.attempts ?? 0) >= 1, DELIVERY_WAIT);
   const [failed] = await deliveriesOf(w.owner.token, endpoint.id);
   expect(failed!.lastResponseStatus).toBe(307);

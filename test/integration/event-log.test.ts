@@ -7,7 +7,8 @@ import { markEventsDispatched } from "../../src/db/repositories/webhook-deliveri
 import { outbox } from "../../src/db/schema";
 import type { EventLogEdge } from "../../src/events/event-log";
 import type { Viewer } from "../../src/services";
-import { BACKENDS, MINUTE, makeWorld, outboxOf, providerWithSlots, registerViewer, rejection, useBackend, type World } from "../support/service-world";
+import { BACKENDS, MINUTE, makeWorld, outboxOf, rejection, useBackend, type World } from "../support/service-world";
+import { bookSlot, providerWithSlots, registerUser } from "../support/service-factories";
 import { sleep } from "../support/wait";
 
 const DAY = 24 * 60 * MINUTE;
@@ -28,10 +29,10 @@ async function untilLogged(db: Db): Promise<void> {
 
 /** A provider whose customer made `count` bookings (one BOOKING_CREATED each) and had the first accepted. */
 async function bookedProvider(w: World, count: number) {
-  const customer = await registerViewer(w, "CUSTOMER");
+  const customer = await registerUser(w, "CUSTOMER");
   const { owner, providerId, slots } = await providerWithSlots(w, { count });
   const bookings = [];
-  for (const slot of slots) bookings.push((await w.services.bookingCreate.createBooking(customer, { slotId: slot.id })).booking);
+  for (const slot of slots) bookings.push(await bookSlot(w, customer, slot.id));
   await w.services.bookingTransition.acceptBooking(owner, bookings[0]!.id);
   await untilLogged(w.db);
   return { customer, owner, providerId, bookings };
@@ -89,8 +90,8 @@ describe.each(BACKENDS)("event log on $name", (backend) => {
   it("applies the access rules and refuses bad arguments with BAD_USER_INPUT", async (db) => {
     const w = makeWorld(db);
     const { owner, customer, providerId, bookings } = await bookedProvider(w, 1);
-    const stranger = await registerViewer(w, "CUSTOMER");
-    const otherOwner = await registerViewer(w, "PROVIDER");
+    const stranger = await registerUser(w, "CUSTOMER");
+    const otherOwner = await registerUser(w, "PROVIDER");
     const admin: Viewer = { userId: randomUUID(), role: "ADMIN" };
     const bookingId = bookings[0]!.id;
     const log = w.services.eventLog;

@@ -2,7 +2,8 @@ import { eq } from "drizzle-orm";
 import type { Db } from "../../src/db/client";
 import { bookings, outbox } from "../../src/db/schema";
 import type { BookingEventMessage } from "../../src/events/pubsub";
-import { BACKENDS, MINUTE, listen, makeWorld, outboxOf, providerWithSlots, registerViewer, rejection, useBackend } from "../support/service-world";
+import { BACKENDS, MINUTE, listen, makeWorld, outboxOf, rejection, useBackend } from "../support/service-world";
+import { createProvider, providerWithSlots, registerUser } from "../support/service-factories";
 import { drain } from "../support/wait";
 
 /**
@@ -30,7 +31,7 @@ describe.each(BACKENDS)("live messages from the services on $name", (backend) =>
 
   it("each committed change reaches booking, provider and slot topics, once, in order, after commit", async (db) => {
     const w = makeWorld(db);
-    const customer = await registerViewer(w, "CUSTOMER");
+    const customer = await registerUser(w, "CUSTOMER");
     const { owner, providerId, slots } = await providerWithSlots(w);
     const slot = slots[0]!;
     const observer = observeAtDelivery(db);
@@ -71,7 +72,7 @@ describe.each(BACKENDS)("live messages from the services on $name", (backend) =>
 
   it("auto-confirmation publishes CREATED then CONFIRMED, both after commit", async (db) => {
     const w = makeWorld(db);
-    const customer = await registerViewer(w, "CUSTOMER");
+    const customer = await registerUser(w, "CUSTOMER");
     const { providerId, slots } = await providerWithSlots(w, { requiresConfirmation: false });
     const observer = observeAtDelivery(db);
     const byProvider = listen(w.pubSub, "PROVIDER_BOOKING_EVENTS", providerId, observer.onMessage);
@@ -89,8 +90,8 @@ describe.each(BACKENDS)("live messages from the services on $name", (backend) =>
 
   it("failed mutations publish nothing", async (db) => {
     const w = makeWorld(db);
-    const first = await registerViewer(w, "CUSTOMER");
-    const second = await registerViewer(w, "CUSTOMER");
+    const first = await registerUser(w, "CUSTOMER");
+    const second = await registerUser(w, "CUSTOMER");
     const { owner, providerId, slots } = await providerWithSlots(w);
     const { booking } = await w.services.bookingCreate.createBooking(first, { slotId: slots[0]!.id, idempotencyKey: "once" });
     await drain();
@@ -123,8 +124,8 @@ describe.each(BACKENDS)("live messages from the services on $name", (backend) =>
 
   it("addAvailability publishes each new slot after commit", async (db) => {
     const w = makeWorld(db);
-    const owner = await registerViewer(w, "PROVIDER");
-    const provider = await w.services.providers.createProvider(owner, { name: "Live", timeZone: "Australia/Sydney" });
+    const owner = await registerUser(w, "PROVIDER");
+    const provider = await createProvider(w, owner, { name: "Live", timeZone: "Australia/Sydney" });
     const slotEvents = listen(w.pubSub, "SLOT_EVENTS", provider.id);
     const startsAt = new Date(w.clock.now().getTime() + 24 * 60 * MINUTE);
     const created = await w.services.providers.addAvailability(owner, {

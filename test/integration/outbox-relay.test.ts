@@ -1,6 +1,6 @@
 import { AcceptBookingDocument, CancelBookingDocument, RejectBookingDocument } from "../generated/graphql";
 import { createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
-import { addSlots, book, createProvider, registerUser } from "../support/factories";
+import { addSlots, bookSlot, createProvider, registerUser } from "../support/factories";
 import { executeOk } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
 import {
@@ -40,12 +40,12 @@ async function runLifecycles(url: string): Promise<{ bookingIds: string[] }> {
   const auto = await createProvider(url, autoOwner, { requiresConfirmation: false });
   const autoSlots = await addSlots(url, autoOwner, auto.id, { count: 1 });
 
-  const accepted = await book(url, customer, manualSlots[0]!.id);
+  const accepted = await bookSlot(url, customer, manualSlots[0]!.id);
   await executeOk(url, AcceptBookingDocument, { id: accepted.id }, manualOwner.token);
   await executeOk(url, CancelBookingDocument, { id: accepted.id, reason: "cannot make it" }, customer.token);
-  const rejected = await book(url, customer, manualSlots[1]!.id);
+  const rejected = await bookSlot(url, customer, manualSlots[1]!.id);
   await executeOk(url, RejectBookingDocument, { id: rejected.id, reason: "on holiday" }, manualOwner.token);
-  const autoConfirmed = await book(url, customer, autoSlots[0]!.id);
+  const autoConfirmed = await bookSlot(url, customer, autoSlots[0]!.id);
   return { bookingIds: [accepted.id, rejected.id, autoConfirmed.id] };
 }
 

@@ -1,10 +1,11 @@
 import { eq } from "drizzle-orm";
 import { slots as slotsTable } from "../../src/db/schema";
-import { BACKENDS, MINUTE, countRows, makeWorld, registerViewer, rejection, useBackend, type World } from "../support/service-world";
+import { BACKENDS, MINUTE, countRows, makeWorld, rejection, useBackend, type World } from "../support/service-world";
+import { createProvider, registerUser } from "../support/service-factories";
 
 async function newProvider(w: World) {
-  const owner = await registerViewer(w, "PROVIDER");
-  const provider = await w.services.providers.createProvider(owner, { name: "Dr. Example", timeZone: "America/New_York" });
+  const owner = await registerUser(w, "PROVIDER");
+  const provider = await createProvider(w, owner, { name: "Dr. Example", timeZone: "America/New_York" });
   return { owner, providerId: provider.id };
 }
 
@@ -62,8 +63,8 @@ describe.each(BACKENDS)("provider availability through the services on $name", (
   it("bad windows, past windows and other owners are refused and write nothing", async (db) => {
     const w = makeWorld(db);
     const { owner, providerId } = await newProvider(w);
-    const intruder = await registerViewer(w, "PROVIDER");
-    const customer = await registerViewer(w, "CUSTOMER");
+    const intruder = await registerUser(w, "PROVIDER");
+    const customer = await registerUser(w, "CUSTOMER");
     const add = (viewer: typeof owner | null, startsAt: Date, endsAt: Date, slotMinutes: number, pid = providerId) =>
       rejection(() => w.services.providers.addAvailability(viewer, { providerId: pid, startsAt, endsAt, slotMinutes }));
     const before = await countRows(db);
@@ -82,8 +83,8 @@ describe.each(BACKENDS)("provider availability through the services on $name", (
 
   it("createProvider refuses an unknown time zone and a customer", async (db) => {
     const w = makeWorld(db);
-    const owner = await registerViewer(w, "PROVIDER");
-    const customer = await registerViewer(w, "CUSTOMER");
+    const owner = await registerUser(w, "PROVIDER");
+    const customer = await registerUser(w, "CUSTOMER");
     expect(await rejection(() => w.services.providers.createProvider(owner, { name: "X", timeZone: "Mars/Olympus_Mons" }))).toMatchObject({
       code: "BAD_USER_INPUT",
     });

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -7,10 +6,10 @@ import type { Db } from "../../src/db/client";
 import { outbox } from "../../src/db/schema";
 import { ManualClock } from "../../src/domain/clock";
 import { bookingEventEnvelopeSchema } from "../../src/events/envelope";
-import type { Viewer } from "../../src/services";
 import { MODE_DATABASE_URL, createPostgresDatabase, requireService } from "../support/backends";
 import { startTestServer, type TestServer } from "../support/test-server";
 import { historyOf, listen } from "../support/service-world";
+import { addSlots, bookSlot, createProvider, registerUser } from "../support/service-factories";
 import { sleep, waitFor } from "../support/wait";
 
 const MINUTE = 60_000;
@@ -29,36 +28,28 @@ async function boot(opts: { clock?: ManualClock; databaseUrl?: string; env?: Rec
   return { server, clock, db: server.database.db };
 }
 
-async function viewer(server: TestServer, role: "CUSTOMER" | "PROVIDER"): Promise<Viewer> {
-  const { user } = await server.services.auth.register({ email: `${role.toLowerCase()}-${randomUUID()}@example.test`, password: "correct-horse-battery-staple", name: role, role });
-  return { userId: user.id, role: user.role };
-}
-
 /** A provider with one slot of `minutes` at each of `starts`. */
 async function providerWithSlotsAt(server: TestServer, starts: Date[], requiresConfirmation = false, minutes = 60) {
-  const owner = await viewer(server, "PROVIDER");
-  const provider = await server.services.providers.createProvider(owner, { name: `Clinic ${randomUUID().slice(0, 8)}`, timeZone: "Europe/Berlin", requiresConfirmation });
+  const owner = await registerUser(server, "PROVIDER");
+  const provider = await createProvider(server, owner, { requiresConfirmation });
   const slots = [];
-  for (const startsAt of starts) {
-    const endsAt = new Date(startsAt.getTime() + minutes * MINUTE);
-    slots.push(...(await server.services.providers.addAvailability(owner, { providerId: provider.id, startsAt, endsAt, slotMinutes: minutes })));
-  }
+  for (const start of starts) slots.push(...(await addSlots(server, owner, provider.id, { count: 1, slotMinutes: minutes, start })));
   return { owner, providerId: provider.id, slots };
 }
 
 /** CONFIRMED bookings (auto-confirming provider, a few customers) of slots of `minutes` at `starts`. */
 async function confirmedBookings(server: TestServer, starts: Date[], minutes = 60): Promise<string[]> {
   const { slots } = await providerWithSlotsAt(server, starts, false, minutes);
-  const customers = await Promise.all([0, 1, 2].map(() => viewer(server, "CUSTOMER")));
+  const customers = await Promise.all([0, 1, 2].map(() => registerUser(server, "CUSTOMER")));
   const ids: string[] = [];
-  for (const [i, slot] of slots.entries()) ids.push((await server.services.bookingCreate.createBooking(customers[i % 3]!, { slotId: slot.id })).booking.id);
+  for (const [i, slot] of slots.entries()) ids.push((await bookSlot(server, customers[i % 3]!, slot.id)).id);
   return ids;
 }
 
 /** A CONFIRMED booking (auto-confirming provider) of a slot starting at `start`. */
 async function confirmedBooking(server: TestServer, start: Date) {
   const { owner, slots } = await providerWithSlotsAt(server, [start]);
-  const customer = await viewer(server, "CUSTOMER");
+  const customer = await registerUser(server, "CUSTOMER");
   const { booking } = await server.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id });
   expect(booking.status).toBe("CONFIRMED");
   return { booking, customer, owner, slot: slots[0]! };
@@ -125,7 +116,7 @@ test("a booking confirmed inside both windows gets only the 60-minute reminder; 
   const lateStart = new Date(T0.getTime() + 48 * HOUR);
   const midStart = new Date(T0.getTime() + 49 * HOUR);
   const { owner, slots } = await providerWithSlotsAt(server, [lateStart, midStart], true);
-  const customer = await viewer(server, "CUSTOMER");
+  const customer = await registerUser(server, "CUSTOMER");
 
   clock.set(before(midStart, 20 * HOUR + 5 * MINUTE));
   const { booking: mid } = await server.services.bookingCreate.createBooking(customer, { slotId: slots[1]!.id });
@@ -155,7 +146,7 @@ test("no reminder for a booking cancelled before it is due, nor for a PENDING on
   const early = await confirmedBooking(server, start);
   const between = await confirmedBooking(server, start);
   const { slots } = await providerWithSlotsAt(server, [start], true);
-  const customer = await viewer(server, "CUSTOMER");
+  const customer = await registerUser(server, "CUSTOMER");
 
   clock.set(before(start, 25 * HOUR));
   await server.services.bookingTransition.cancelBooking(early.customer, early.booking.id, "plans changed");
@@ -182,7 +173,7 @@ test("after rescheduleBooking to a later slot, reminders follow the new start an
   const oldStart = new Date(T0.getTime() + 48 * HOUR);
   const newStart = new Date(oldStart.getTime() + 30 * HOUR);
   const { slots } = await providerWithSlotsAt(server, [oldStart, newStart]);
-  const customer = await viewer(server, "CUSTOMER");
+  const customer = await registerUser(server, "CUSTOMER");
   const { booking } = await server.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id });
 
   clock.set(before(oldStart, 24 * HOUR));

@@ -1,13 +1,12 @@
-import { randomUUID } from "node:crypto";
 import { asc, eq } from "drizzle-orm";
 import { DateTime } from "luxon";
 import type { Db } from "../../src/db/client";
 import { slots as slotsTable, type SlotRow } from "../../src/db/schema";
 import { ManualClock } from "../../src/domain/clock";
-import type { Viewer } from "../../src/services";
 import type { SetScheduleInput } from "../../src/services/schedule.service";
 import { createPostgresDatabase, requireService } from "../support/backends";
 import { startTestServer, type TestServer } from "../support/test-server";
+import { bookSlot, createProvider, registerUser } from "../support/service-factories";
 import { bookingRow, rejection } from "../support/service-world";
 
 const MINUTE = 60_000;
@@ -28,14 +27,10 @@ async function boot(opts: { clock?: ManualClock; databaseUrl?: string } = {}) {
   return { server, clock, db: server.database.db, s: server.services };
 }
 
-async function viewer(server: TestServer, role: "CUSTOMER" | "PROVIDER"): Promise<Viewer> {
-  const { user } = await server.services.auth.register({ email: `${role.toLowerCase()}-${randomUUID()}@example.test`, password: "correct-horse-battery-staple", name: role, role });
-  return { userId: user.id, role: user.role };
-}
-
+/** A provider whose owner sets its weekly schedule through `set`. */
 async function provider(server: TestServer, timeZone = BERLIN, requiresConfirmation = true) {
-  const owner = await viewer(server, "PROVIDER");
-  const p = await server.services.providers.createProvider(owner, { name: `Clinic ${randomUUID().slice(0, 8)}`, timeZone, requiresConfirmation });
+  const owner = await registerUser(server, "PROVIDER");
+  const p = await createProvider(server, owner, { timeZone, requiresConfirmation });
   const set = (input: Omit<SetScheduleInput, "providerId">) => server.services.schedules.setSchedule(owner, { providerId: p.id, ...input });
   return { owner, providerId: p.id, set };
 }
@@ -118,12 +113,12 @@ async function scheduleInUse(server: TestServer, db: Db) {
   await p.set({ slotMinutes: 60, horizonDays: 14, weekly: WEEKDAYS_9_TO_5 });
   const tuesday = (hour: number) => `2031-03-25T${String(hour - 1).padStart(2, "0")}:00:00.000Z`;
   const slotAt = async (iso: string) => (await slotsOf(db, p.providerId)).find((r) => r.startsAt.toISOString() === iso)!;
-  const customer = await viewer(server, "CUSTOMER");
-  const held = (await s.bookingCreate.createBooking(customer, { slotId: (await slotAt(tuesday(9))).id })).booking;
-  const booked = (await s.bookingCreate.createBooking(customer, { slotId: (await slotAt(tuesday(10))).id })).booking;
+  const customer = await registerUser(server, "CUSTOMER");
+  const held = await bookSlot(server, customer, (await slotAt(tuesday(9))).id);
+  const booked = await bookSlot(server, customer, (await slotAt(tuesday(10))).id);
   await s.bookingTransition.acceptBooking(p.owner, booked.id);
   await s.slotBlock.blockSlot(p.owner, (await slotAt(tuesday(11))).id);
-  const cancelled = (await s.bookingCreate.createBooking(customer, { slotId: (await slotAt(tuesday(12))).id })).booking;
+  const cancelled = await bookSlot(server, customer, (await slotAt(tuesday(12))).id);
   await s.bookingTransition.cancelBooking(customer, cancelled.id, "changed my mind");
   // One-off window on Saturday 10:00-11:00 local, outside the weekly schedule.
   const [manual] = await s.providers.addAvailability(p.owner, {
@@ -190,8 +185,8 @@ test("a schedule slot kept only because it was booked or blocked is withdrawn, n
   await p.set({ slotMinutes: 60, horizonDays: 14, weekly: WEEKDAYS_9_TO_5 });
   const tuesday = (hour: number) => `2031-03-25T${String(hour - 1).padStart(2, "0")}:00:00.000Z`;
   const slotAt = async (iso: string) => (await slotsOf(db, p.providerId)).find((r) => r.startsAt.toISOString() === iso)!;
-  const customer = await viewer(server, "CUSTOMER");
-  const book = async (hour: number) => (await s.bookingCreate.createBooking(customer, { slotId: (await slotAt(tuesday(hour))).id })).booking;
+  const customer = await registerUser(server, "CUSTOMER");
+  const book = async (hour: number) => bookSlot(server, customer, (await slotAt(tuesday(hour))).id);
   const toCancel = await book(9);
   await s.bookingTransition.acceptBooking(p.owner, toCancel.id);
   const toReject = await book(10);
@@ -237,7 +232,7 @@ test("a kept booked slot that the schedule offers again before its booking ends 
   const rules = { slotMinutes: 60, horizonDays: 14, weekly: WEEKDAYS_9_TO_5 };
   await p.set(rules);
   const slot = (await slotsOf(db, p.providerId)).find((r) => r.startsAt.toISOString() === "2031-03-25T08:00:00.000Z")!;
-  const customer = await viewer(server, "CUSTOMER");
+  const customer = await registerUser(server, "CUSTOMER");
   const { booking } = await s.bookingCreate.createBooking(customer, { slotId: slot.id });
   await p.set(SHIFTED);
   await p.set(rules);
@@ -266,7 +261,7 @@ test("availableSlots honours minimumNoticeMinutes and horizonDays; booking insid
   const { server, clock, db, s } = await boot();
   const p = await provider(server);
   await p.set({ slotMinutes: 60, minimumNoticeMinutes: 150, horizonDays: 7, weekly: WEEKDAYS_9_TO_5 });
-  const customer = await viewer(server, "CUSTOMER");
+  const customer = await registerUser(server, "CUSTOMER");
   const list = async () => (await s.providers.availableSlots(p.providerId, clock.now(), new Date(clock.now().getTime() + 30 * DAY))).map((r) => r.startsAt.toISOString());
 
   // now 06:00Z + 150 min = 08:30Z: Monday's 08:00Z slot exists but is too soon.

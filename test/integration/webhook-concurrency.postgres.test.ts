@@ -6,7 +6,8 @@ import { WebhookService } from "../../src/services/webhook.service";
 import { WebhookDeliveryWorker } from "../../src/workers/webhook-delivery.worker";
 import { createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
 import { WebhookReceiver } from "../support/webhook-receiver";
-import { makeWorld, providerWithSlots, registerViewer } from "../support/service-world";
+import { makeWorld } from "../support/service-world";
+import { bookSlot, providerWithSlots, registerUser } from "../support/service-factories";
 import { waitFor } from "../support/wait";
 
 /**
@@ -39,8 +40,8 @@ test("several workers keep per-booking order and lose nothing under failures", a
   await main.migrate();
   const w = makeWorld(main.db, new Date());
   const start = new Date(Math.ceil((Date.now() + 86_400_000) / 3_600_000) * 3_600_000);
-  const { owner, providerId, slots } = await providerWithSlots(w, { count: BOOKINGS, startsAt: start });
-  const customers = await Promise.all(Array.from({ length: BOOKINGS }, () => registerViewer(w, "CUSTOMER")));
+  const { owner, providerId, slots } = await providerWithSlots(w, { count: BOOKINGS, start: start });
+  const customers = await Promise.all(Array.from({ length: BOOKINGS }, () => registerUser(w, "CUSTOMER")));
 
   let n = 0;
   const receiver = await new WebhookReceiver(() => (n++ % 3 === 1 ? { status: 500 } : { status: 200 })).up();
@@ -58,7 +59,7 @@ test("several workers keep per-booking order and lose nothing under failures", a
     // Half the bookings change before the workers start (their three events wait together), half while they run.
     const ids: string[] = [];
     const history = async (from: number, to: number) => {
-      for (let i = from; i < to; i++) ids.push((await w.services.bookingCreate.createBooking(customers[i]!, { slotId: slots[i]!.id })).booking.id);
+      for (let i = from; i < to; i++) ids.push((await bookSlot(w, customers[i]!, slots[i]!.id)).id);
       for (let i = from; i < to; i++) await w.services.bookingTransition.acceptBooking(owner, ids[i]!);
       for (let i = from; i < to; i++) await w.services.bookingTransition.cancelBooking(customers[i]!, ids[i]!);
     };

@@ -7,7 +7,8 @@ import { openWebhookSecret } from "../../src/domain/webhook-secret";
 import { DEVELOPMENT_WEBHOOK_POLICY, WebhookService, type WebhookPolicy } from "../../src/services/webhook.service";
 import { WebhookDeliveryWorker } from "../../src/workers/webhook-delivery.worker";
 import { WebhookReceiver, verifies } from "../support/webhook-receiver";
-import { BACKENDS, makeWorld, providerWithSlots, registerViewer, rejection, useBackend } from "../support/service-world";
+import { BACKENDS, makeWorld, rejection, useBackend } from "../support/service-world";
+import { providerWithSlots, registerUser } from "../support/service-factories";
 
 /**
  * The webhook service and worker over both databases, below HTTP: the production URL policy
@@ -33,8 +34,8 @@ describe.each(BACKENDS)("webhook service on $name", (backend) => {
 
   it("a provider's owner may create at most MAX_WEBHOOK_ENDPOINTS_PER_OWNER endpoints (the bound webhookEndpoints is costed by); the next is CONFLICT and writes nothing", async (db) => {
     const w = makeWorld(db);
-    const owner = await registerViewer(w, "PROVIDER");
-    const promoted = await registerViewer(w, "PROVIDER");
+    const owner = await registerUser(w, "PROVIDER");
+    const promoted = await registerUser(w, "PROVIDER");
     await db.update(users).set({ role: "ADMIN" }).where(eq(users.id, promoted.userId));
     const admin = { ...promoted, role: "ADMIN" as const };
     const service = new WebhookService(db, w.clock, DEVELOPMENT_WEBHOOK_POLICY);
@@ -51,7 +52,7 @@ describe.each(BACKENDS)("webhook service on $name", (backend) => {
 
   it("production refuses http, loopback, private, link-local and metadata receivers with BAD_USER_INPUT, writing nothing", async (db) => {
     const w = makeWorld(db);
-    const owner = await registerViewer(w, "PROVIDER");
+    const owner = await registerUser(w, "PROVIDER");
     const service = new WebhookService(db, w.clock, PRODUCTION);
     const before = await db.$count(webhookEndpoints);
     const refused = [
@@ -86,7 +87,7 @@ describe.each(BACKENDS)("webhook service on $name", (backend) => {
 
   it("WEBHOOK_ALLOW_PRIVATE_NETWORKS=true lets private receivers in", async (db) => {
     const w = makeWorld(db);
-    const owner = await registerViewer(w, "PROVIDER");
+    const owner = await registerUser(w, "PROVIDER");
     const service = new WebhookService(db, w.clock, { ...PRODUCTION, allowPrivateNetworks: true, allowLoopback: true });
     const { endpoint } = await service.createEndpoint(owner, { url: "https://10.1.2.3/hook" });
     expect(endpoint.url).toBe("https://10.1.2.3/hook");
@@ -94,7 +95,7 @@ describe.each(BACKENDS)("webhook service on $name", (backend) => {
 
   it("stores the secret sealed (AES-256-GCM under WEBHOOK_SECRET_KEY), never as shown", async (db) => {
     const w = makeWorld(db);
-    const owner = await registerViewer(w, "PROVIDER");
+    const owner = await registerUser(w, "PROVIDER");
     const service = new WebhookService(db, w.clock, PRODUCTION);
     const { endpoint, secret } = await service.createEndpoint(owner, { url: "https://93.184.215.14/hook" });
     const [row] = await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, endpoint.id));
@@ -107,8 +108,8 @@ describe.each(BACKENDS)("webhook service on $name", (backend) => {
 
   it("an outbox event stays unsettled for pruning until its deliveries are done; two workers keep one booking's order", async (db) => {
     const w = makeWorld(db, new Date());
-    const { owner, providerId, slots } = await providerWithSlots(w, { startsAt: new Date(Math.ceil((Date.now() + 86_400_000) / 3_600_000) * 3_600_000) });
-    const customer = await registerViewer(w, "CUSTOMER");
+    const { owner, providerId, slots } = await providerWithSlots(w, { start: new Date(Math.ceil((Date.now() + 86_400_000) / 3_600_000) * 3_600_000) });
+    const customer = await registerUser(w, "CUSTOMER");
     const receiver = await new WebhookReceiver((_r, i) => (i === 0 ? { status: 500 } : { status: 200 })).up();
     try {
       const service = new WebhookService(db, w.clock, { ...PRODUCTION, requireHttps: false, allowLoopback: true });
@@ -145,8 +146,8 @@ describe.each(BACKENDS)("webhook service on $name", (backend) => {
 
   it("checks the address again at delivery time: a name that now resolves to a refused address gets no request", async (db) => {
     const w = makeWorld(db, new Date());
-    const { owner, providerId, slots } = await providerWithSlots(w, { startsAt: new Date(Math.ceil((Date.now() + 86_400_000) / 3_600_000) * 3_600_000) });
-    const customer = await registerViewer(w, "CUSTOMER");
+    const { owner, providerId, slots } = await providerWithSlots(w, { start: new Date(Math.ceil((Date.now() + 86_400_000) / 3_600_000) * 3_600_000) });
+    const customer = await registerUser(w, "CUSTOMER");
     const receiver = await new WebhookReceiver().up();
     try {
       // Saved while loopback was allowed (as if the name resolved to a public address then) ...

@@ -11,8 +11,9 @@ import { EMULATOR_CREDENTIALS, createSqsClient, ensureQueues, type QueueUrls } f
 import { startSqsEmulator, type SqsEmulator } from "../../src/events/sqs-emulator";
 import { AcceptBookingDocument, CancelBookingDocument, LoginDocument, RejectBookingDocument } from "../generated/graphql";
 import { createPostgresDatabase, requireService, type TestDatabase } from "./backends";
-import { addSlots, book, createProvider, futureHour, registerUser, type TestUser } from "./factories";
+import { bookSlot, futureHour, providerWithSlots, registerUser, type TestUser } from "./factories";
 import { executeOk } from "./graphql-client";
+import { mapLimit } from "./map-limit";
 import { REGION } from "./sqs";
 import { startTestServer, type TestServer } from "./test-server";
 
@@ -184,20 +185,6 @@ export async function outboxStatus(url: string, token: string): Promise<OutboxSt
   return (await executeOk(url, OutboxStatusDocument, {}, token)).outboxStatus;
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 export interface Market {
   customers: TestUser[];
   providers: { owner: TestUser; id: string; requiresConfirmation: boolean; slots: { id: string }[] }[];
@@ -210,10 +197,13 @@ export async function openMarket(
 ): Promise<Market> {
   const customers = await mapLimit(Array.from({ length: opts.customers }), 4, () => registerUser(url, "CUSTOMER"));
   const providers = await mapLimit(opts.providers, 4, async (p, i) => {
-    const owner = await registerUser(url, "PROVIDER");
-    const provider = await createProvider(url, owner, { requiresConfirmation: p.requiresConfirmation });
-    const slots = await addSlots(url, owner, provider.id, { count: opts.slotsEach, slotMinutes: 30, start: futureHour(24 + i) });
-    return { owner, id: provider.id, requiresConfirmation: p.requiresConfirmation, slots };
+    const { owner, providerId, slots } = await providerWithSlots(url, {
+      requiresConfirmation: p.requiresConfirmation,
+      count: opts.slotsEach,
+      slotMinutes: 30,
+      start: futureHour(24 + i),
+    });
+    return { owner, id: providerId, requiresConfirmation: p.requiresConfirmation, slots };
   });
   return { customers, providers };
 }
@@ -224,7 +214,7 @@ export type Fate = "keep" | "accept" | "reject" | "cancel" | "accept-cancel";
 export async function bookAndDrive(url: string, market: Market, providerIndex: number, slotIndex: number, fate: Fate): Promise<string> {
   const provider = market.providers[providerIndex]!;
   const customer = market.customers[(providerIndex * 31 + slotIndex) % market.customers.length]!;
-  const booking = await book(url, customer, provider.slots[slotIndex]!.id);
+  const booking = await bookSlot(url, customer, provider.slots[slotIndex]!.id);
   const owner = provider.owner.token;
   if (provider.requiresConfirmation && (fate === "accept" || fate === "accept-cancel")) await executeOk(url, AcceptBookingDocument, { id: booking.id }, owner);
   if (provider.requiresConfirmation && fate === "reject") await executeOk(url, RejectBookingDocument, { id: booking.id, reason: "fully booked" }, owner);

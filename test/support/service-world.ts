@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { asc, eq } from "drizzle-orm";
 import pino from "pino";
 import { openDatabase, type Database, type Db } from "../../src/db/client";
@@ -103,38 +102,6 @@ export function makeWorld(db: Db, start = new Date("2031-03-10T08:00:00.000Z")):
     pubSub,
   });
   return { db, clock, pubSub, live, services };
-}
-
-export async function registerViewer(w: World, role: "CUSTOMER" | "PROVIDER"): Promise<Viewer> {
-  const { user } = await w.services.auth.register({
-    email: `${role.toLowerCase()}-${randomUUID()}@example.com`,
-    password: "correct-horse-battery-staple",
-    name: `${role} ${randomUUID().slice(0, 8)}`,
-    role,
-  });
-  return { userId: user.id, role: user.role };
-}
-
-/** A provider owned by a new PROVIDER user, with `count` back-to-back slots starting a day after the clock. */
-export async function providerWithSlots(
-  w: World,
-  opts: { requiresConfirmation?: boolean; count?: number; slotMinutes?: number; startsAt?: Date } = {},
-): Promise<{ owner: Viewer; providerId: string; slots: SlotRow[] }> {
-  const owner = await registerViewer(w, "PROVIDER");
-  const provider = await w.services.providers.createProvider(owner, {
-    name: `Clinic ${randomUUID().slice(0, 8)}`,
-    timeZone: "Europe/Berlin",
-    requiresConfirmation: opts.requiresConfirmation ?? true,
-  });
-  const slotMinutes = opts.slotMinutes ?? 30;
-  const startsAt = opts.startsAt ?? new Date(w.clock.now().getTime() + 24 * 60 * MINUTE);
-  const created = await w.services.providers.addAvailability(owner, {
-    providerId: provider.id,
-    startsAt,
-    endsAt: new Date(startsAt.getTime() + (opts.count ?? 2) * slotMinutes * MINUTE),
-    slotMinutes,
-  });
-  return { owner, providerId: provider.id, slots: created };
 }
 
 /** Whole-table row counts of everything a booking mutation writes. */
