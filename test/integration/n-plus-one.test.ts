@@ -119,7 +119,7 @@ describe.each(BACKENDS)("%s", (_name, create) => {
     await created.drop();
   });
 
-  /** Runs one operation as `viewer` with per-request loaders, as src/server.ts does; returns the nodes and the statements sent. */
+  /** Runs one operation as `viewer` with per-request loaders, as the HTTP layer does (src/http/apollo.ts); returns the nodes and the statements sent. */
   async function run(source: string, viewer: Viewer, variableValues: Record<string, unknown>) {
     const contextValue: GraphQLContext = { viewer, services, pubSub, loaders: services.createLoaders(viewer), requestId: randomUUID(), log: pino({ level: "silent" }) };
     recording = [];
