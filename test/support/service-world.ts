@@ -3,9 +3,10 @@ import pino from "pino";
 import { openDatabase, type Database, type Db } from "../../src/db/client";
 import { bookingStatusChanges, bookings, outbox, slots, type OutboxRow, type SlotRow } from "../../src/db/schema";
 import { ManualClock } from "../../src/domain/clock";
-import { LivePublisher } from "../../src/events/live-publisher";
+import { assembleServices } from "../../src/core";
+import type { LivePublisher } from "../../src/events/live-publisher";
 import { createInMemoryPubSub, type LivePubSub, type Topic, type TopicMap } from "../../src/events/pubsub";
-import { createServices, type Services, type Viewer } from "../../src/services";
+import type { Services, Viewer } from "../../src/services";
 import { TokenService } from "../../src/services/token.service";
 import { createPostgresDatabase, requireService } from "./backends";
 
@@ -92,13 +93,13 @@ export interface World {
 export function makeWorld(db: Db, start = new Date("2031-03-10T08:00:00.000Z")): World {
   const clock = new ManualClock(start);
   const pubSub = createInMemoryPubSub();
-  const live = new LivePublisher(pubSub, pino({ level: "silent" }));
-  const services = createServices({
+  // The services as src/core.ts wires them, over a database shared by the file's worlds (no throttle, relay or workers).
+  const { live, services } = assembleServices({
     db,
     clock,
+    log: pino({ level: "silent" }),
     config: { bookingHoldMinutes: HOLD_MINUTES, refreshTokenTtlDays: 30, reminderOffsetsMinutes: [1440, 60] },
     tokens: new TokenService(SECRET, 900),
-    live,
     pubSub,
   });
   return { db, clock, pubSub, live, services };
