@@ -1,7 +1,7 @@
 import type { Message, SQSClient } from "@aws-sdk/client-sqs";
 import { Consumer } from "sqs-consumer";
 import type { Db } from "../db/client";
-import { BOOKING_EVENT_TYPES, type BookingEventType } from "../domain/booking-lifecycle";
+import { BOOKING_EVENT_TYPES, type BookingEventType } from "../domain/enums";
 import { bookingEventEnvelopeSchema, type BookingEventEnvelope } from "../events/envelope";
 import type { Logger } from "../logger";
 import { catalogTypes, templateFor, type NotificationRecipient } from "./notification-catalog";

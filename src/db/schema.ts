@@ -15,6 +15,7 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import { BOOKING_STATUSES, ROLES, SLOT_SOURCES, SLOT_STATUSES, WEBHOOK_DELIVERY_STATUSES } from "../domain/enums";
 
 /**
  * Drizzle tables. All instants are `timestamptz` (UTC on the wire); ids are UUIDs.
@@ -22,10 +23,11 @@ import {
  * (`drizzle/0001_*.sql`) because drizzle-kit cannot express `EXCLUDE USING gist`.
  */
 
-export const roleEnum = pgEnum("role", ["CUSTOMER", "PROVIDER", "ADMIN"]);
-export const slotStatusEnum = pgEnum("slot_status", ["AVAILABLE", "HELD", "BOOKED", "BLOCKED"]);
-export const slotSourceEnum = pgEnum("slot_source", ["MANUAL", "SCHEDULE"]);
-export const bookingStatusEnum = pgEnum("booking_status", ["PENDING", "CONFIRMED", "REJECTED", "CANCELLED", "EXPIRED"]);
+// The values come from src/domain/enums.ts, their one source.
+export const roleEnum = pgEnum("role", ROLES);
+export const slotStatusEnum = pgEnum("slot_status", SLOT_STATUSES);
+export const slotSourceEnum = pgEnum("slot_source", SLOT_SOURCES);
+export const bookingStatusEnum = pgEnum("booking_status", BOOKING_STATUSES);
 
 /**
  * PostgreSQL `xid8` (a 64-bit transaction id that never wraps), carried as its decimal text:
@@ -306,7 +308,7 @@ export const processedEvents = pgTable(
   (t) => [primaryKey({ columns: [t.consumer, t.eventId], name: "processed_events_pkey" })],
 );
 
-export const webhookDeliveryStatusEnum = pgEnum("webhook_delivery_status", ["PENDING", "SUCCEEDED", "FAILED"]);
+export const webhookDeliveryStatusEnum = pgEnum("webhook_delivery_status", WEBHOOK_DELIVERY_STATUSES);
 
 /**
  * A receiver of signed webhooks (Standard Webhooks). `providerId` null: every provider its owner
