@@ -29,15 +29,16 @@ export const RESOLVERS = [
 
 /** One instance of each resolver, each given the services it calls: read this to go from a resolver to its service. */
 function createResolvers(s: Services): InstanceType<(typeof RESOLVERS)[number]>[] {
+  const createLoaders: Services["createLoaders"] = (viewer) => s.createLoaders(viewer);
   return [
     new AuthResolver(s.auth),
     new ProviderResolver(s.providers),
     new SlotResolver(s.slotBlock),
     new BookingResolver({ query: s.bookingQuery, create: s.bookingCreate, transition: s.bookingTransition, reschedule: s.bookingReschedule }),
-    new SubscriptionResolver(s.createLoaders),
+    new SubscriptionResolver(createLoaders),
     new OutboxStatusResolver(s.outboxStatus),
     new ScheduleResolver(s.schedules),
-    new EventLogResolver(s.eventLog, s.createLoaders),
+    new EventLogResolver(s.eventLog, createLoaders),
     new WebhookResolver(s.webhooks),
     new CalendarFeedResolver(s.calendarFeeds),
     new UserResolver(),
