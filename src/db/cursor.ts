@@ -1,6 +1,7 @@
 import { BadInputError } from "../domain/errors";
 import { isId } from "../domain/ids";
 import { isSupportedInstant } from "../domain/instants";
+import { DEFAULT_PAGE_SIZE, DEFAULT_SLOT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SLOT_PAGE_SIZE } from "../domain/page-limits";
 
 /** A keyset position: the sort key (creation instant, UTC) and the id that breaks ties. */
 export interface KeysetPosition {
@@ -32,8 +33,7 @@ export function decodeCursor(cursor: string, field = "after"): KeysetPosition {
   throw new BadInputError(`${field} is not a valid cursor`, field);
 }
 
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
+export { DEFAULT_PAGE_SIZE, DEFAULT_SLOT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SLOT_PAGE_SIZE };
 
 /**
  * Validates a page size (`first`): 1..100, default 20.
@@ -46,11 +46,6 @@ export function parsePageSize(first: number | null | undefined): number {
   }
   return first;
 }
-
-/** `availableSlots` returns this many slots unless `first` asks otherwise. */
-export const DEFAULT_SLOT_PAGE_SIZE = 200;
-/** Most slots one `availableSlots` call returns. */
-export const MAX_SLOT_PAGE_SIZE = 1_000;
 
 /**
  * Validates how many slots `availableSlots` returns (`first`): 1..1000, default 200.

@@ -1,24 +1,9 @@
+import type { BookingEventType, BookingStatus, SlotStatus } from "./enums";
 import { ConflictError } from "./errors";
 
-/** Booking states (DESIGN.md "Lifecycle"). */
-export const BOOKING_STATUSES = ["PENDING", "CONFIRMED", "REJECTED", "CANCELLED", "EXPIRED"] as const;
-export type BookingStatus = (typeof BOOKING_STATUSES)[number];
-
-/** Slot states. */
-export const SLOT_STATUSES = ["AVAILABLE", "HELD", "BOOKED", "BLOCKED"] as const;
-export type SlotStatus = (typeof SLOT_STATUSES)[number];
-
-/** Booking event types, as carried in the event envelope's `eventType`. */
-export const BOOKING_EVENT_TYPES = [
-  "BOOKING_CREATED",
-  "BOOKING_CONFIRMED",
-  "BOOKING_REJECTED",
-  "BOOKING_CANCELLED",
-  "BOOKING_EXPIRED",
-  "BOOKING_RESCHEDULED",
-  "BOOKING_REMINDER",
-] as const;
-export type BookingEventType = (typeof BOOKING_EVENT_TYPES)[number];
+// The enumerations are declared once in ./enums; re-exported here for the lifecycle's callers.
+export { BOOKING_EVENT_TYPES, BOOKING_STATUSES, SLOT_STATUSES } from "./enums";
+export type { BookingEventType, BookingStatus, SlotStatus } from "./enums";
 
 /** The lifecycle operations that change a booking's status. */
 export type BookingAction = "accept" | "reject" | "cancel" | "expire";

@@ -14,7 +14,7 @@ import { toSlotSnapshot } from "../events/snapshots";
 import { requireRole } from "./access";
 import { recordBookingChanges, type RecordedChange } from "./booking-effects";
 import { claimSlotReleasingLapsedHold } from "./booking-expiry.service";
-import type { Viewer } from "./token.service";
+import type { Viewer } from "../domain/viewer";
 
 export interface CreateBookingInput {
   slotId: string;

@@ -7,7 +7,7 @@ import type { BookingStatus } from "../domain/booking-lifecycle";
 import { NotFoundError } from "../domain/errors";
 import { parseId } from "../domain/ids";
 import { canSeeBooking, requireProviderManager, requireViewer } from "./access";
-import type { Viewer } from "./token.service";
+import type { Viewer } from "../domain/viewer";
 
 export interface BookingPageArgs {
   status?: BookingStatus | null;

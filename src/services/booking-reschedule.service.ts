@@ -13,7 +13,7 @@ import { toSlotSnapshot } from "../events/snapshots";
 import { canSeeBooking, requireViewer } from "./access";
 import { recordBookingChanges } from "./booking-effects";
 import { claimSlotReleasingLapsedHold } from "./booking-expiry.service";
-import type { Viewer } from "./token.service";
+import type { Viewer } from "../domain/viewer";
 
 /** Moves bookings between slots of one provider. */
 export class BookingRescheduleService {

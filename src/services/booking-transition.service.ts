@@ -12,7 +12,7 @@ import type { LivePublisher } from "../events/live-publisher";
 import { toSlotSnapshot } from "../events/snapshots";
 import { canSeeBooking, requireProviderManager, requireViewer } from "./access";
 import { recordBookingChanges } from "./booking-effects";
-import type { Viewer } from "./token.service";
+import type { Viewer } from "../domain/viewer";
 
 export const MAX_REASON_LENGTH = 500;
 

@@ -12,7 +12,7 @@ import { buildBookingFeed } from "../domain/calendar-invite";
 import type { Clock } from "../domain/clock";
 import { SCHEDULE_LIMITS } from "../domain/schedule";
 import { requireViewer } from "./access";
-import type { Viewer } from "./token.service";
+import type { Viewer } from "../domain/viewer";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** How far back a feed reaches, in days (contract part 6). */

@@ -6,7 +6,7 @@ import { findSchedulesByProviderIds } from "../db/repositories/schedules.reposit
 import { findSlotsByIds } from "../db/repositories/slots.repository";
 import { findUsersByIds } from "../db/repositories/users.repository";
 import type { BookingStatusChangeRow, ProviderRow, ScheduleRow, SlotRow, UserRow } from "../db/schema";
-import type { Viewer } from "./token.service";
+import type { Viewer } from "../domain/viewer";
 
 /**
  * Batch loaders for every relation the schema resolves. Create one set per request

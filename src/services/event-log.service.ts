@@ -8,7 +8,7 @@ import { followEventLog, readEventLogAhead, type EventLogEdge, type FollowOption
 import type { LivePubSub } from "../events/pubsub";
 import { requireViewer } from "./access";
 import type { BookingQueryService } from "./booking-query.service";
-import type { Viewer } from "./token.service";
+import type { Viewer } from "../domain/viewer";
 
 /** Arguments of `bookingEvents` / `bookingEventStream`: exactly one of bookingId and providerId. */
 export interface EventLogArgs {

@@ -21,10 +21,11 @@ import { ProviderService } from "./provider.service";
 import { ReminderService } from "./reminder.service";
 import { ScheduleService } from "./schedule.service";
 import { SlotBlockService } from "./slot-block.service";
-import type { TokenService, Viewer } from "./token.service";
+import type { Viewer } from "../domain/viewer";
+import type { TokenService } from "./token.service";
 import { DEVELOPMENT_WEBHOOK_POLICY, WebhookService } from "./webhook.service";
 
-export type { Viewer } from "./token.service";
+export type { Viewer } from "../domain/viewer";
 export type { Loaders } from "./data-loaders";
 
 /** Every use-case, wired once per process. */

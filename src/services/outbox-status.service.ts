@@ -3,7 +3,7 @@ import { readOutboxBacklog } from "../db/repositories/outbox.repository";
 import type { Clock } from "../domain/clock";
 import type { RelayRuntimeStatus } from "../events/outbox-relay";
 import { requireRole } from "./access";
-import type { Viewer } from "./token.service";
+import type { Viewer } from "../domain/viewer";
 
 /** The relay's state as admins see it. Ages are in seconds; instants UTC. */
 export interface OutboxStatus {

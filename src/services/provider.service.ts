@@ -8,12 +8,13 @@ import type { ProviderRow, SlotRow } from "../db/schema";
 import type { Clock } from "../domain/clock";
 import { BadInputError, ConflictError, NotFoundError } from "../domain/errors";
 import { parseId } from "../domain/ids";
+import { MAX_SLOTS_PER_CALL } from "../domain/page-limits";
 import { bookableAfter, isIanaZoneName } from "../domain/schedule";
 import { storableText } from "../domain/text";
 import type { LivePublisher } from "../events/live-publisher";
 import { toSlotSnapshot } from "../events/snapshots";
 import { requireProviderManager, requireRole, requireViewer } from "./access";
-import type { Viewer } from "./token.service";
+import type { Viewer } from "../domain/viewer";
 
 export interface CreateProviderInput {
   name: string;
@@ -33,8 +34,7 @@ export interface AddAvailabilityInput {
   slotMinutes: number;
 }
 
-/** Most slots one `addAvailability` call may create (one slot a minute for ~2 weeks of 8 h days). */
-export const MAX_SLOTS_PER_CALL = 5_000;
+export { MAX_SLOTS_PER_CALL };
 /** Longest `availableSlots` window, in days. */
 export const MAX_SLOT_QUERY_DAYS = 93;
 

@@ -23,7 +23,7 @@ import { generateScheduleSlots, parseScheduleRules, type DateOverride, type Sche
 import type { LivePublisher } from "../events/live-publisher";
 import { toSlotSnapshot } from "../events/snapshots";
 import { requireProviderManager, requireViewer } from "./access";
-import type { Viewer } from "./token.service";
+import type { Viewer } from "../domain/viewer";
 
 export interface SetScheduleInput {
   providerId: string;

@@ -8,7 +8,7 @@ import { parseId } from "../domain/ids";
 import type { LivePublisher } from "../events/live-publisher";
 import { toSlotSnapshot } from "../events/snapshots";
 import { requireProviderManager, requireViewer } from "./access";
-import type { Viewer } from "./token.service";
+import type { Viewer } from "../domain/viewer";
 
 /** Taking single slots off sale and back. */
 export class SlotBlockService {

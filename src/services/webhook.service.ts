@@ -27,7 +27,7 @@ import { generateWebhookSecret, sealWebhookSecret } from "../domain/webhook-secr
 import { MAX_WEBHOOK_ENDPOINTS_PER_OWNER, endpointReceives } from "../domain/webhooks";
 import { receiverAddressRefusal } from "../events/webhook-sender";
 import { requireProviderManager, requireRole } from "./access";
-import type { Viewer } from "./token.service";
+import type { Viewer } from "../domain/viewer";
 
 /** Which receivers the service accepts, and the key that seals secrets. */
 export type WebhookPolicy = Pick<WebhookConfig, "requireHttps" | "allowLoopback" | "allowPrivateNetworks" | "secretKey">;

@@ -3,7 +3,8 @@ import type { DbOrTx } from "../client";
 import { toPage, type KeysetPosition, type Page } from "../cursor";
 import { bookingReminders, bookingStatusChanges, bookings, providers, slots, type BookingRow, type BookingStatusChangeRow, type SlotRow } from "../schema";
 
-export type BookingStatus = BookingRow["status"];
+import type { BookingStatus } from "../../domain/enums";
+export type { BookingStatus };
 
 export async function insertBooking(
   db: DbOrTx,

@@ -3,7 +3,8 @@ import { alias } from "drizzle-orm/pg-core";
 import type { DbOrTx } from "../client";
 import { bookings, providers, schedules, slots, type SlotRow } from "../schema";
 
-export type SlotStatus = SlotRow["status"];
+import type { SlotStatus } from "../../domain/enums";
+export type { SlotStatus };
 
 /**
  * Inserts slots in one statement. Throws on an overlap with an existing slot of the

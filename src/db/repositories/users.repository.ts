@@ -2,7 +2,8 @@ import { eq, inArray } from "drizzle-orm";
 import type { DbOrTx } from "../client";
 import { refreshTokens, users, type UserRow } from "../schema";
 
-export type Role = UserRow["role"];
+import type { Role } from "../../domain/enums";
+export type { Role };
 
 /** Inserts a user; `email` must already be normalised (lower-case, trimmed). Throws on a taken email (`users_email_key`). */
 export async function insertUser(
