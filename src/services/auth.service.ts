@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import argon2 from "argon2";
 import { z } from "zod";
 import type { Db, Tx } from "../db/client";
-import { isConstraintViolation } from "../db/pg-error";
 import {
   findRefreshToken,
   findSessionWithUser,
@@ -92,15 +91,11 @@ export class AuthService {
       throw new BadInputError("role must be CUSTOMER or PROVIDER; ADMIN cannot be self-assigned", "role");
     }
     const passwordHash = await argon2.hash(password);
-    try {
-      return await this.db.transaction(async (tx) => {
-        const user = await insertUser(tx, { email, name, role: input.role, passwordHash, createdAt: this.clock.now() });
-        return this.issueTokens(tx, user);
-      });
-    } catch (err) {
-      if (isConstraintViolation(err, "users_email_key")) throw new ConflictError("EMAIL_TAKEN", "email is already registered");
-      throw err;
-    }
+    return this.db.transaction(async (tx) => {
+      const inserted = await insertUser(tx, { email, name, role: input.role, passwordHash, createdAt: this.clock.now() });
+      if (inserted.kind === "email-taken") throw new ConflictError("EMAIL_TAKEN", "email is already registered");
+      return this.issueTokens(tx, inserted.user);
+    });
   }
 
   /**
@@ -225,11 +220,9 @@ export class AuthService {
       // A register that commits between this read and the insert makes the insert fail on the
       // unique email: refused below like any existing account, never overwritten.
       if (!existing) {
-        const user = await insertUser(tx, { email, name: opts.name ?? "Administrator", role: "ADMIN", passwordHash, createdAt: now }).catch((err: unknown) => {
-          if (isConstraintViolation(err, "users_email_key")) throw new ConflictError("ACCOUNT_EXISTS", `${email} was registered meanwhile; run again to see what to do`);
-          throw err;
-        });
-        return { user, outcome: "CREATED" as const, revoked: [] as string[] };
+        const inserted = await insertUser(tx, { email, name: opts.name ?? "Administrator", role: "ADMIN", passwordHash, createdAt: now });
+        if (inserted.kind === "email-taken") throw new ConflictError("ACCOUNT_EXISTS", `${email} was registered meanwhile; run again to see what to do`);
+        return { user: inserted.user, outcome: "CREATED" as const, revoked: [] as string[] };
       }
       if (existing.role === "ADMIN" && (await argon2.verify(existing.passwordHash, password).catch(() => false))) {
         return { user: existing, outcome: "UNCHANGED" as const, revoked: [] as string[] };

@@ -1,5 +1,4 @@
 import type { Db } from "../db/client";
-import { isConstraintViolation } from "../db/pg-error";
 import { findBookingByIdempotencyKey, insertBooking } from "../db/repositories/bookings.repository";
 import { findSlotForBooking } from "../db/repositories/slots.repository";
 import type { BookingRow } from "../db/schema";
@@ -85,8 +84,8 @@ export class BookingCreateService {
         const init = initialState(found.requiresConfirmation, now, this.holdMinutes);
         const startsAfter = bookableAfter(now, found.minimumNoticeMinutes);
         const { claimed, expired } = await claimSlotReleasingLapsedHold(tx, slotId, init.slotStatus, now, startsAfter, slot.status);
-        if (!claimed) throw new ConflictError("SLOT_UNAVAILABLE", "The slot is no longer available");
-        const booking = await insertBooking(tx, {
+        if (!claimed) throw slotUnavailable();
+        const inserted = await insertBooking(tx, {
           slotId,
           providerId: slot.providerId,
           customerId: v.userId,
@@ -96,6 +95,9 @@ export class BookingCreateService {
           createdAt: now,
           updatedAt: now,
         });
+        if (inserted.kind === "idempotency-key-taken") throw new IdempotencyKeyTaken();
+        if (inserted.kind === "slot-taken") throw slotUnavailable();
+        const { booking } = inserted;
         const changes: RecordedChange[] = [{ eventType: "BOOKING_CREATED", from: null, to: "PENDING", actorId: v.userId, reason: null }];
         if (init.status === "CONFIRMED") {
           changes.push({ eventType: "BOOKING_CONFIRMED", from: "PENDING", to: "CONFIRMED", actorId: null, reason: AUTO_CONFIRM_REASON });
@@ -105,12 +107,9 @@ export class BookingCreateService {
       });
     } catch (err) {
       // A concurrent request with the same key won: answer with its booking.
-      if (key && (isConstraintViolation(err, "bookings_customer_idempotency_key") || isSlotUnavailable(err))) {
+      if (key && (err instanceof IdempotencyKeyTaken || isSlotUnavailable(err))) {
         const replay = await this.findReplay(v.userId, key, slotId);
         if (replay) return { booking: replay, created: false };
-      }
-      if (isConstraintViolation(err, "bookings_one_active_per_slot")) {
-        throw new ConflictError("SLOT_UNAVAILABLE", "The slot is no longer available");
       }
       throw err;
     }
@@ -128,6 +127,17 @@ export class BookingCreateService {
       throw new ConflictError("IDEMPOTENCY_KEY_REUSED", "This idempotency key was already used for another slot");
     }
     return existing;
+  }
+}
+
+function slotUnavailable(): ConflictError {
+  return new ConflictError("SLOT_UNAVAILABLE", "The slot is no longer available");
+}
+
+/** A concurrent request with the same idempotency key committed first; its booking is the answer. */
+class IdempotencyKeyTaken extends Error {
+  constructor() {
+    super("a concurrent request with this idempotency key committed first");
   }
 }
 

@@ -1,6 +1,5 @@
 import type { Db } from "../db/client";
 import { decodeCursor, parsePageSize, parseSlotPageSize, type Page } from "../db/cursor";
-import { isConstraintViolation } from "../db/pg-error";
 import { findProviderById, insertProvider, listProviders } from "../db/repositories/providers.repository";
 import { findSchedule } from "../db/repositories/schedules.repository";
 import { insertSlots, listAvailableSlots } from "../db/repositories/slots.repository";
@@ -112,17 +111,11 @@ export class ProviderService {
     requireProviderManager(v, provider);
     const now = this.clock.now();
     if (input.startsAt.getTime() <= now.getTime()) throw new BadInputError("startsAt must be in the future", "startsAt");
-    let created: SlotRow[];
-    try {
-      created = await this.db.transaction((tx) =>
-        insertSlots(tx, windows.map((w) => ({ providerId, startsAt: w.startsAt, endsAt: w.endsAt, updatedAt: now }))),
-      );
-    } catch (err) {
-      if (isConstraintViolation(err, "slots_no_overlap")) {
-        throw new ConflictError("SLOT_OVERLAP", "The window overlaps existing slots of this provider");
-      }
-      throw err;
-    }
+    const created = await this.db.transaction(async (tx) => {
+      const inserted = await insertSlots(tx, windows.map((w) => ({ providerId, startsAt: w.startsAt, endsAt: w.endsAt, updatedAt: now })));
+      if (inserted.kind === "slot-overlap") throw new ConflictError("SLOT_OVERLAP", "The window overlaps existing slots of this provider");
+      return inserted.slots;
+    });
     await this.live.publish({ bookingEvents: [], slots: created.map(toSlotSnapshot) });
     return created;
   }

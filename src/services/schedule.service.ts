@@ -6,7 +6,7 @@ import {
   setGeneratedUntil,
   upsertSchedule,
 } from "../db/repositories/schedules.repository";
-import { isConstraintViolation } from "../db/pg-error";
+import { constraintOutcome } from "../db/pg-error";
 import {
   insertSlotsSkippingOverlaps,
   markSlotsKeptBeyondSchedule,
@@ -115,7 +115,7 @@ export class ScheduleService {
     } catch (err) {
       // reviveWithdrawnSlots checks for occupied time first, but a slot inserted concurrently and
       // not yet committed is invisible to that check; the exclusion constraint catches it.
-      if (isConstraintViolation(err, "slots_no_overlap")) {
+      if (constraintOutcome(err) === "slot-overlap") {
         throw new ConflictError("SLOT_OVERLAP", "Another change took some of this schedule's times while it was being saved; nothing was changed, retry");
       }
       throw err;
