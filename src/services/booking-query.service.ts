@@ -1,5 +1,5 @@
 import type { Db } from "../db/client";
-import { decodeCursor, parsePageSize, type Page } from "../db/cursor";
+import type { Page } from "../db/cursor";
 import { findBookingById, listBookings } from "../db/repositories/bookings.repository";
 import { findProviderById } from "../db/repositories/providers.repository";
 import type { BookingRow, ProviderRow } from "../db/schema";
@@ -7,6 +7,7 @@ import type { BookingStatus } from "../domain/booking-lifecycle";
 import { NotFoundError } from "../domain/errors";
 import { parseId } from "../domain/ids";
 import { canSeeBooking, requireProviderManager, requireViewer } from "./access";
+import { decodeCursor, parsePageSize } from "./page-input";
 import type { Viewer } from "./token.service";
 
 export interface BookingPageArgs {

@@ -1,12 +1,12 @@
 import type { Db } from "../db/client";
-import { parsePageSize } from "../db/cursor";
-import { decodeEventCursor, type EventLogPosition } from "../db/event-cursor";
+import type { EventLogPosition } from "../db/event-cursor";
 import { pruneDeliveredEvents, type EventLogScope } from "../db/repositories/event-log.repository";
 import type { Clock } from "../domain/clock";
 import { BadInputError } from "../domain/errors";
 import { followEventLog, readEventLogAhead, type EventLogEdge, type FollowOptions } from "../events/event-log";
 import type { LivePubSub } from "../events/pubsub";
 import { requireViewer } from "./access";
+import { decodeEventCursor, parsePageSize } from "./page-input";
 import type { BookingQueryService } from "./booking-query.service";
 import type { Viewer } from "./token.service";
 

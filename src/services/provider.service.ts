@@ -1,5 +1,5 @@
 import type { Db } from "../db/client";
-import { decodeCursor, parsePageSize, parseSlotPageSize, type Page } from "../db/cursor";
+import type { Page } from "../db/cursor";
 import { findProviderById, insertProvider, listProviders } from "../db/repositories/providers.repository";
 import { findSchedule } from "../db/repositories/schedules.repository";
 import { insertSlots, listAvailableSlots } from "../db/repositories/slots.repository";
@@ -12,6 +12,7 @@ import { storableText } from "../domain/text";
 import type { LivePublisher } from "../events/live-publisher";
 import { toSlotSnapshot } from "../events/snapshots";
 import { requireProviderManager, requireRole, requireViewer } from "./access";
+import { decodeCursor, parsePageSize, parseSlotPageSize } from "./page-input";
 import type { Viewer } from "./token.service";
 
 export interface CreateProviderInput {

@@ -1,6 +1,7 @@
 import type { WebhookConfig } from "../config";
 import type { Db } from "../db/client";
-import { parsePageSize, type Page } from "../db/cursor";
+import type { Page } from "../db/cursor";
+import { parsePageSize } from "./page-input";
 import { findProviderById } from "../db/repositories/providers.repository";
 import { findUserById } from "../db/repositories/users.repository";
 import {
