@@ -140,4 +140,45 @@ describe.each(BACKENDS)("live messages from the services on $name", (backend) =>
     );
     await slotEvents.stop();
   });
+
+  it("wakes the outbox's readers after each commit that wrote outbox rows, and only then", async (db) => {
+    const w = makeWorld(db);
+    let wakes = 0;
+    w.live.onCommit(() => wakes++);
+    const customer = await registerUser(w, "CUSTOMER");
+    const { owner, slots } = await providerWithSlots(w);
+    await w.services.slotBlock.blockSlot(owner, slots[1]!.id);
+    await w.services.slotBlock.unblockSlot(owner, slots[1]!.id);
+    // Slot-only changes write no outbox row.
+    expect(wakes).toBe(0);
+    const { booking } = await w.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id });
+    expect(wakes).toBe(1);
+    // A refused change rolls back and wakes nobody.
+    await rejection(() => w.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id }));
+    expect(wakes).toBe(1);
+    await w.services.bookingTransition.cancelBooking(customer, booking.id);
+    expect(wakes).toBe(2);
+  });
+
+  it("booking a slot whose hold lapsed publishes the expiry, the booking and the slot once, as committed", async (db) => {
+    const w = makeWorld(db);
+    const first = await registerUser(w, "CUSTOMER");
+    const second = await registerUser(w, "CUSTOMER");
+    const { providerId, slots } = await providerWithSlots(w);
+    const slot = slots[0]!;
+    const held = await w.services.bookingCreate.createBooking(first, { slotId: slot.id });
+    w.clock.set(held.booking.holdExpiresAt!);
+    const byProvider = listen(w.pubSub, "PROVIDER_BOOKING_EVENTS", providerId);
+    const slotEvents = listen(w.pubSub, "SLOT_EVENTS", providerId);
+
+    await w.services.bookingCreate.createBooking(second, { slotId: slot.id });
+    await drain();
+
+    expect(byProvider.messages.map((m) => [m.event.eventType, m.event.userId])).toEqual([
+      ["BOOKING_EXPIRED", first.userId],
+      ["BOOKING_CREATED", second.userId],
+    ]);
+    expect(slotEvents.messages.map((m) => [m.slot.id, m.slot.status])).toEqual([[slot.id, "HELD"]]);
+    await Promise.all([byProvider.stop(), slotEvents.stop()]);
+  });
 });

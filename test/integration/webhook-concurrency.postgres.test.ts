@@ -53,7 +53,7 @@ test("several workers keep per-booking order and lose nothing under failures", a
     return b;
   };
   try {
-    await new WebhookService(main.db, w.clock, { requireHttps: false, allowLoopback: true, allowPrivateNetworks: false }).createEndpoint(owner, { url: receiver.url, providerId });
+    await new WebhookService({ db: main.db, clock: w.clock, policy: { requireHttps: false, allowLoopback: true, allowPrivateNetworks: false } }).createEndpoint(owner, { url: receiver.url, providerId });
     const config = { requireHttps: false, allowLoopback: true, allowPrivateNetworks: false, delivery: true, retryScheduleMs: Array(12).fill(20), timeoutMs: 2_000, disableAfterMs: 3_600_000, pollMs: 20 };
     const workers = await Promise.all([0, 1, 2].map(async () => new WebhookDeliveryWorker((await open()).db, systemClock, config, pino({ level: "silent" }))));
     // Half the bookings change before the workers start (their three events wait together), half while they run.

@@ -38,7 +38,7 @@ describe.each(BACKENDS)("webhook service on $name", (backend) => {
     const promoted = await registerUser(w, "PROVIDER");
     await db.update(users).set({ role: "ADMIN" }).where(eq(users.id, promoted.userId));
     const admin = { ...promoted, role: "ADMIN" as const };
-    const service = new WebhookService(db, w.clock, DEVELOPMENT_WEBHOOK_POLICY);
+    const service = new WebhookService({ db, clock: w.clock, policy: DEVELOPMENT_WEBHOOK_POLICY });
     for (let i = 0; i < MAX_WEBHOOK_ENDPOINTS_PER_OWNER; i++) await service.createEndpoint(owner, { url: `http://127.0.0.1:9/hooks/${i}` });
     const err = await rejection(() => service.createEndpoint(owner, { url: "http://127.0.0.1:9/hooks/one-more" }));
     expect({ code: err.code, reason: err.reason }).toEqual({ code: "CONFLICT", reason: "WEBHOOK_ENDPOINT_LIMIT" });
@@ -53,7 +53,7 @@ describe.each(BACKENDS)("webhook service on $name", (backend) => {
   it("production refuses http, loopback, private, link-local and metadata receivers with BAD_USER_INPUT, writing nothing", async (db) => {
     const w = makeWorld(db);
     const owner = await registerUser(w, "PROVIDER");
-    const service = new WebhookService(db, w.clock, PRODUCTION);
+    const service = new WebhookService({ db, clock: w.clock, policy: PRODUCTION });
     const before = await db.$count(webhookEndpoints);
     const refused = [
       "not a url",
@@ -88,7 +88,7 @@ describe.each(BACKENDS)("webhook service on $name", (backend) => {
   it("WEBHOOK_ALLOW_PRIVATE_NETWORKS=true lets private receivers in", async (db) => {
     const w = makeWorld(db);
     const owner = await registerUser(w, "PROVIDER");
-    const service = new WebhookService(db, w.clock, { ...PRODUCTION, allowPrivateNetworks: true, allowLoopback: true });
+    const service = new WebhookService({ db, clock: w.clock, policy: { ...PRODUCTION, allowPrivateNetworks: true, allowLoopback: true } });
     const { endpoint } = await service.createEndpoint(owner, { url: "https://10.1.2.3/hook" });
     expect(endpoint.url).toBe("https://10.1.2.3/hook");
   });
@@ -96,7 +96,7 @@ describe.each(BACKENDS)("webhook service on $name", (backend) => {
   it("stores the secret sealed (AES-256-GCM under WEBHOOK_SECRET_KEY), never as shown", async (db) => {
     const w = makeWorld(db);
     const owner = await registerUser(w, "PROVIDER");
-    const service = new WebhookService(db, w.clock, PRODUCTION);
+    const service = new WebhookService({ db, clock: w.clock, policy: PRODUCTION });
     const { endpoint, secret } = await service.createEndpoint(owner, { url: "https://93.184.215.14/hook" });
     const [row] = await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, endpoint.id));
     expect(row!.secret).toMatch(/^enc:v1:/);
@@ -112,7 +112,7 @@ describe.each(BACKENDS)("webhook service on $name", (backend) => {
     const customer = await registerUser(w, "CUSTOMER");
     const receiver = await new WebhookReceiver((_r, i) => (i === 0 ? { status: 500 } : { status: 200 })).up();
     try {
-      const service = new WebhookService(db, w.clock, { ...PRODUCTION, requireHttps: false, allowLoopback: true });
+      const service = new WebhookService({ db, clock: w.clock, policy: { ...PRODUCTION, requireHttps: false, allowLoopback: true } });
       const { secret } = await service.createEndpoint(owner, { url: receiver.url, providerId });
       const { booking } = await w.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id });
       await w.services.bookingTransition.acceptBooking(owner, booking.id);
@@ -151,7 +151,7 @@ describe.each(BACKENDS)("webhook service on $name", (backend) => {
     const receiver = await new WebhookReceiver().up();
     try {
       // Saved while loopback was allowed (as if the name resolved to a public address then) ...
-      const service = new WebhookService(db, w.clock, { ...PRODUCTION, requireHttps: false, allowLoopback: true });
+      const service = new WebhookService({ db, clock: w.clock, policy: { ...PRODUCTION, requireHttps: false, allowLoopback: true } });
       const { endpoint } = await service.createEndpoint(owner, { url: `http://localhost:${receiver.port}/hooks`, providerId });
       await w.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id });
       // ... and delivered by a worker whose policy refuses it: the lookup hook stops the connection.
