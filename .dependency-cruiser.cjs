@@ -11,11 +11,11 @@
  *   events:    src/events         -> db, domain
  *   db:        src/db             -> domain
  *   domain:    src/domain         -> nothing else in src (pure rules)
- *   bottom:    src/config.ts, src/logger.ts: importable from every layer, import nothing above
+ *   bottom:    src/config.ts (with config-types.ts, config-parsers.ts), src/logger.ts: importable from every layer, import nothing above
  *
  * Every rule below names what a layer may NOT import, as "anything in src/ outside the allowed set".
  */
-const BOTTOM = "src/(config|logger)\\.ts$";
+const BOTTOM = "src/(config|config-types|config-parsers|logger)\\.ts$";
 
 /** A rule forbidding `from` to import anything in src/ outside `allowed` (folders under src/). */
 function layer(name, from, allowed) {

@@ -16,6 +16,7 @@ import { resolveSigningSecret } from "./services/signing-key";
 import { TokenService } from "./services/token.service";
 import type { WebhookDeliveryWorker } from "./workers/webhook-delivery.worker";
 import { CleanupStack, startBackground } from "./core-background";
+import { currentRequestId } from "./observability/request-context";
 
 /**
  * Everything one Slotwise process runs apart from its HTTP layer: the database, pub/sub, the
@@ -150,7 +151,7 @@ export interface ServiceAssembly extends Omit<ServiceDeps, "live" | "pubSub"> {
 export function assembleServices(a: ServiceAssembly): { live: LivePublisher; services: Services } {
   const { log, liveHooks, ...deps } = a;
   const live = new LivePublisher(a.pubSub, log, liveHooks);
-  return { live, services: createServices({ ...deps, live }) };
+  return { live, services: createServices({ requestId: currentRequestId, ...deps, live }) };
 }
 
 /** Pub/sub for this process: Redis when `REDIS_URL` is set (shared by every instance), in-process otherwise. */

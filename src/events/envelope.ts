@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { BOOKING_EVENT_TYPES, BOOKING_STATUSES } from "../domain/booking-lifecycle";
-import { REQUEST_ID_PATTERN, isValidRequestId } from "../observability/request-context";
+import { REQUEST_ID_PATTERN, isValidRequestId } from "../domain/request-id";
 
 const isoUtc = z.iso.datetime({ offset: false });
 

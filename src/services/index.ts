@@ -6,7 +6,6 @@ import type { FollowOptions } from "../events/event-log";
 import type { LivePublisher } from "../events/live-publisher";
 import type { LivePubSub } from "../events/pubsub";
 import type { RelayRuntimeStatus } from "../events/outbox-relay";
-import { currentRequestId } from "../observability/request-context";
 import { AuthService } from "./auth.service";
 import { BookingCreateService } from "./booking-create.service";
 import { BookingExpiryService } from "./booking-expiry.service";
@@ -71,8 +70,8 @@ export interface ServiceDeps {
   calendarFeed?: { secret: string; baseUrl: () => string };
   /**
    * The id of the API request being served (`x-request-id`), read when a change starts and put
-   * into its events; undefined outside a request (workers). Default: the request context that
-   * the HTTP and graphql-ws layers set (src/observability/request-context.ts).
+   * into its events; undefined outside a request (workers). The composition root (`assembleServices` in
+   * src/core.ts) passes the request context that the HTTP and graphql-ws layers set; none: no ids.
    */
   requestId?: () => string | undefined;
 }
@@ -81,7 +80,7 @@ export interface ServiceDeps {
 const DEFAULT_EVENT_RETENTION_DAYS = 30;
 
 export function createServices(d: ServiceDeps): Services {
-  const uow = new UnitOfWork({ db: d.db, live: d.live, requestId: d.requestId ?? currentRequestId });
+  const uow = new UnitOfWork({ db: d.db, live: d.live, requestId: d.requestId ?? (() => undefined) });
   const base = { db: d.db, clock: d.clock, uow };
   const bookingQuery = new BookingQueryService({ db: d.db });
   return {
