@@ -101,7 +101,7 @@ export async function seedProvider(
   owner: BenchUser,
   opts: { slotCount: number; slotMinutes: number; startsAt: Date; requiresConfirmation?: boolean; name?: string },
 ): Promise<BenchProvider> {
-  const provider = await world.services.providers.createProvider(owner, {
+  const provider = await world.services.provider.createProvider(owner, {
     name: opts.name ?? "Bench provider",
     timeZone: "UTC",
     requiresConfirmation: opts.requiresConfirmation ?? true,
@@ -111,7 +111,7 @@ export async function seedProvider(
   for (let done = 0; done < opts.slotCount; done += SLOTS_PER_CALL) {
     const n = Math.min(SLOTS_PER_CALL, opts.slotCount - done);
     const startsAt = new Date(opts.startsAt.getTime() + done * slotMs);
-    slots.push(...(await world.services.providers.addAvailability(owner, { providerId: provider.id, startsAt, endsAt: new Date(startsAt.getTime() + n * slotMs), slotMinutes: opts.slotMinutes })));
+    slots.push(...(await world.services.provider.addAvailability(owner, { providerId: provider.id, startsAt, endsAt: new Date(startsAt.getTime() + n * slotMs), slotMinutes: opts.slotMinutes })));
   }
   return { id: provider.id, owner, slots };
 }

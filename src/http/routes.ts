@@ -34,7 +34,7 @@ export function mountProbes(app: Express, core: Pick<Core, "metrics" | "log" | "
 export function mountCalendarFeed(app: Express, core: Pick<Core, "services" | "log">): void {
   app.get(`${CALENDAR_FEED_PATH}/:token`, async (req, res) => {
     try {
-      const ics = await core.services.calendarFeeds.render(req.params.token);
+      const ics = await core.services.calendarFeed.render(req.params.token);
       // One answer for a wrong, rotated or malformed token: nothing to tell them apart.
       if (ics === undefined) return void res.status(404).type("text/plain").send("not found");
       res.status(200).set({ "content-type": "text/calendar; charset=utf-8", "cache-control": "private, max-age=300" }).send(ics);

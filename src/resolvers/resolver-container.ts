@@ -32,15 +32,15 @@ function createResolvers(s: Services): InstanceType<(typeof RESOLVERS)[number]>[
   const createLoaders: Services["createLoaders"] = (viewer) => s.createLoaders(viewer);
   return [
     new AuthResolver(s.auth),
-    new ProviderResolver(s.providers),
+    new ProviderResolver(s.provider),
     new SlotResolver(s.slotBlock),
     new BookingResolver({ query: s.bookingQuery, create: s.bookingCreate, transition: s.bookingTransition, reschedule: s.bookingReschedule }),
     new SubscriptionResolver(createLoaders),
     new OutboxStatusResolver(s.outboxStatus),
-    new ScheduleResolver(s.schedules),
+    new ScheduleResolver(s.schedule),
     new EventLogResolver(s.eventLog, createLoaders),
-    new WebhookResolver(s.webhooks),
-    new CalendarFeedResolver(s.calendarFeeds),
+    new WebhookResolver(s.webhook),
+    new CalendarFeedResolver(s.calendarFeed),
     new UserResolver(),
   ];
 }

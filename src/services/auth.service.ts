@@ -9,7 +9,7 @@ import {
   markRefreshTokenUsed,
   revokeSession,
   revokeSessionsOfUser,
-} from "../db/repositories/sessions.repository";
+} from "../db/repositories/session.repository";
 import {
   findUserByEmail,
   findUserById,
@@ -17,7 +17,7 @@ import {
   insertUser,
   updateUserCredentials,
   type Role,
-} from "../db/repositories/users.repository";
+} from "../db/repositories/user.repository";
 import type { UserRow } from "../db/schema";
 import type { Clock } from "../domain/clock";
 import { BadInputError, ConflictError, UnauthenticatedError } from "../domain/errors";

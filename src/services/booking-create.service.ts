@@ -1,5 +1,5 @@
-import { findBookingByIdempotencyKey, insertBooking } from "../db/repositories/bookings.repository";
-import { findSlotForBooking } from "../db/repositories/slots.repository";
+import { findBookingByIdempotencyKey, insertBooking } from "../db/repositories/booking.repository";
+import { findSlotForBooking } from "../db/repositories/slot.repository";
 import type { BookingRow } from "../db/schema";
 import { initialState } from "../domain/booking-lifecycle";
 import { bookableAfter } from "../domain/schedule";

@@ -1,5 +1,5 @@
 import type { Tx } from "../db/client";
-import { buildStatusChangesInsert } from "../db/repositories/bookings.repository";
+import { buildStatusChangesInsert } from "../db/repositories/booking.repository";
 import { executeTogether } from "../db/statements";
 import type { BookingRow, SlotRow } from "../db/schema";
 import type { BookingEventType, BookingStatus } from "../domain/booking-lifecycle";

@@ -1,4 +1,4 @@
-import { lockLapsedHolds } from "../db/repositories/bookings.repository";
+import { lockLapsedHolds } from "../db/repositories/booking.repository";
 import type { UseCaseDeps } from "./deps";
 import { expireHold } from "./slot-occupancy";
 

@@ -1,7 +1,7 @@
 import type { Db } from "../db/client";
 import type { Page } from "../db/cursor";
-import { listBookings } from "../db/repositories/bookings.repository";
-import { findProviderById } from "../db/repositories/providers.repository";
+import { listBookings } from "../db/repositories/booking.repository";
+import { findProviderById } from "../db/repositories/provider.repository";
 import type { BookingRow, ProviderRow } from "../db/schema";
 import type { BookingStatus } from "../domain/booking-lifecycle";
 import { NotFoundError } from "../domain/errors";

@@ -1,5 +1,5 @@
-import { moveBooking } from "../db/repositories/bookings.repository";
-import { findSlotForBooking } from "../db/repositories/slots.repository";
+import { moveBooking } from "../db/repositories/booking.repository";
+import { findSlotForBooking } from "../db/repositories/slot.repository";
 import type { BookingRow, ProviderRow } from "../db/schema";
 import { initialState, isActive, isHoldLapsed } from "../domain/booking-lifecycle";
 import { bookableAfter } from "../domain/schedule";

@@ -1,6 +1,6 @@
 import type { DbOrTx } from "../db/client";
-import { findBookingById } from "../db/repositories/bookings.repository";
-import { findProviderById } from "../db/repositories/providers.repository";
+import { findBookingById } from "../db/repositories/booking.repository";
+import { findProviderById } from "../db/repositories/provider.repository";
 import type { BookingRow, ProviderRow } from "../db/schema";
 import { NotFoundError } from "../domain/errors";
 import { canSeeBooking } from "./access";

@@ -1,4 +1,4 @@
-import { updateBookingStatus } from "../db/repositories/bookings.repository";
+import { updateBookingStatus } from "../db/repositories/booking.repository";
 import type { BookingRow } from "../db/schema";
 import { decideTransition, isHoldLapsed, type BookingAction } from "../domain/booking-lifecycle";
 import { BadInputError, ConflictError } from "../domain/errors";

@@ -7,7 +7,7 @@ import {
   insertCalendarFeedIfAbsent,
   replaceCalendarFeed,
 } from "../db/repositories/calendar.repository";
-import { findUserById } from "../db/repositories/users.repository";
+import { findUserById } from "../db/repositories/user.repository";
 import { buildBookingFeed } from "../domain/calendar-invite";
 import type { Clock } from "../domain/clock";
 import { SCHEDULE_LIMITS } from "../domain/schedule";

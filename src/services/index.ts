@@ -32,19 +32,19 @@ export type { Loaders } from "./data-loaders";
 /** Every use-case, wired once per process. */
 export interface Services {
   auth: AuthService;
-  providers: ProviderService;
+  provider: ProviderService;
   bookingCreate: BookingCreateService;
   bookingTransition: BookingTransitionService;
   bookingQuery: BookingQueryService;
   outboxStatus: OutboxStatusService;
-  schedules: ScheduleService;
+  schedule: ScheduleService;
   bookingReschedule: BookingRescheduleService;
   bookingExpiry: BookingExpiryService;
-  reminders: ReminderService;
+  reminder: ReminderService;
   slotBlock: SlotBlockService;
   eventLog: EventLogService;
-  webhooks: WebhookService;
-  calendarFeeds: CalendarFeedService;
+  webhook: WebhookService;
+  calendarFeed: CalendarFeedService;
   /** A fresh set of DataLoaders for `viewer`; call once per request or subscription event. */
   createLoaders(viewer: Viewer | null): Loaders;
 }
@@ -92,15 +92,15 @@ export function createServices(d: ServiceDeps): Services {
       throttle: d.loginThrottle,
       revocations: d.live,
     }),
-    providers: new ProviderService(base),
+    provider: new ProviderService(base),
     bookingCreate: new BookingCreateService({ ...base, holdMinutes: d.config.bookingHoldMinutes }),
     bookingTransition: new BookingTransitionService(base),
     bookingQuery,
     outboxStatus: new OutboxStatusService({ db: d.db, clock: d.clock, relayStatus: d.relayStatus ?? (() => undefined) }),
-    schedules: new ScheduleService(base),
+    schedule: new ScheduleService(base),
     bookingReschedule: new BookingRescheduleService({ ...base, holdMinutes: d.config.bookingHoldMinutes }),
     bookingExpiry: new BookingExpiryService(base),
-    reminders: new ReminderService({ ...base, offsets: d.config.reminderOffsetsMinutes }),
+    reminder: new ReminderService({ ...base, offsets: d.config.reminderOffsetsMinutes }),
     slotBlock: new SlotBlockService(base),
     eventLog: new EventLogService({
       db: d.db,
@@ -110,8 +110,8 @@ export function createServices(d: ServiceDeps): Services {
       retentionDays: d.config.eventRetentionDays ?? DEFAULT_EVENT_RETENTION_DAYS,
       followOptions: d.eventStream,
     }),
-    webhooks: new WebhookService({ db: d.db, clock: d.clock, policy: d.config.webhooks ?? DEVELOPMENT_WEBHOOK_POLICY }),
-    calendarFeeds: new CalendarFeedService({
+    webhook: new WebhookService({ db: d.db, clock: d.clock, policy: d.config.webhooks ?? DEVELOPMENT_WEBHOOK_POLICY }),
+    calendarFeed: new CalendarFeedService({
       db: d.db,
       clock: d.clock,
       secret: d.calendarFeed?.secret ?? randomBytes(32).toString("hex"),

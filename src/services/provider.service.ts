@@ -1,7 +1,7 @@
 import type { Page } from "../db/cursor";
-import { findProviderById, insertProvider, listProviders } from "../db/repositories/providers.repository";
-import { findSchedule } from "../db/repositories/schedules.repository";
-import { insertSlots, listAvailableSlots } from "../db/repositories/slots.repository";
+import { findProviderById, insertProvider, listProviders } from "../db/repositories/provider.repository";
+import { findSchedule } from "../db/repositories/schedule.repository";
+import { insertSlots, listAvailableSlots } from "../db/repositories/slot.repository";
 import type { ProviderRow, SlotRow } from "../db/schema";
 import { BadInputError, ConflictError, NotFoundError } from "../domain/errors";
 import { parseId } from "../domain/ids";

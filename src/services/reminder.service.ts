@@ -1,4 +1,4 @@
-import { findDecidedReminderOffsets, insertReminderDecisions, lockBookingsDueForReminder } from "../db/repositories/bookings.repository";
+import { findDecidedReminderOffsets, insertReminderDecisions, lockBookingsDueForReminder } from "../db/repositories/booking.repository";
 import type { UseCaseDeps } from "./deps";
 
 /**

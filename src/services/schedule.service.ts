@@ -1,10 +1,10 @@
-import { findProviderById } from "../db/repositories/providers.repository";
+import { findProviderById } from "../db/repositories/provider.repository";
 import {
   findSchedule,
   findSchedulesNeedingExtension,
   setGeneratedUntil,
   upsertSchedule,
-} from "../db/repositories/schedules.repository";
+} from "../db/repositories/schedule.repository";
 import { constraintOutcome } from "../db/pg-error";
 import {
   insertSlotsSkippingOverlaps,
@@ -12,7 +12,7 @@ import {
   reviveWithdrawnSlots,
   slotKey,
   withdrawScheduleSlots,
-} from "../db/repositories/slots.repository";
+} from "../db/repositories/slot.repository";
 import type { ProviderRow, ScheduleRow } from "../db/schema";
 import { BadInputError, ConflictError, NotFoundError } from "../domain/errors";
 import { parseId } from "../domain/ids";

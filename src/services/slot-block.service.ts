@@ -1,5 +1,5 @@
-import { findProviderById } from "../db/repositories/providers.repository";
-import { findSlotById } from "../db/repositories/slots.repository";
+import { findProviderById } from "../db/repositories/provider.repository";
+import { findSlotById } from "../db/repositories/slot.repository";
 import type { SlotRow } from "../db/schema";
 import { ConflictError, NotFoundError } from "../domain/errors";
 import { parseId } from "../domain/ids";

@@ -1,5 +1,5 @@
-import { lockLapsedHoldOnSlot, updateBookingStatus } from "../db/repositories/bookings.repository";
-import { claimSlot, findSlotById, releaseSlot, updateSlotStatus } from "../db/repositories/slots.repository";
+import { lockLapsedHoldOnSlot, updateBookingStatus } from "../db/repositories/booking.repository";
+import { claimSlot, findSlotById, releaseSlot, updateSlotStatus } from "../db/repositories/slot.repository";
 import type { BookingRow, SlotRow } from "../db/schema";
 import { OCCUPIED_SLOT_STATUSES, decideTransition, occupancyOf, type BookingStatus } from "../domain/booking-lifecycle";
 import { changedUnderLock } from "./booking-rows";

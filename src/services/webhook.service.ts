@@ -2,13 +2,13 @@ import type { WebhookConfig } from "../config";
 import type { Db } from "../db/client";
 import type { Page } from "../db/cursor";
 import { parsePageSize } from "./page-input";
-import { findProviderById } from "../db/repositories/providers.repository";
-import { findUserById } from "../db/repositories/users.repository";
+import { findProviderById } from "../db/repositories/provider.repository";
+import { findUserById } from "../db/repositories/user.repository";
 import {
   findOutboxEventByEventId,
   insertDeliveries,
   listDeliveriesOfEndpoint,
-} from "../db/repositories/webhook-deliveries.repository";
+} from "../db/repositories/webhook-delivery.repository";
 import {
   countWebhookEndpointsOwnedBy,
   deleteWebhookEndpointRow,
@@ -18,7 +18,7 @@ import {
   listWebhookEndpointsManagedBy,
   replaceWebhookSecret,
   updateWebhookEndpointRow,
-} from "../db/repositories/webhook-endpoints.repository";
+} from "../db/repositories/webhook-endpoint.repository";
 import type { WebhookDeliveryRow, WebhookEndpointRow } from "../db/schema";
 import type { BookingEventType } from "../domain/booking-lifecycle";
 import type { Clock } from "../domain/clock";

@@ -1,5 +1,5 @@
 import type { Client } from "graphql-ws";
-import { revokeSession } from "../../src/db/repositories/sessions.repository";
+import { revokeSession } from "../../src/db/repositories/session.repository";
 import { BookingDocument, LoginDocument, LogoutDocument, RefreshTokenDocument, SlotAvailabilityChangedDocument } from "../generated/graphql";
 import { REDIS_URL, createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
 import { addSlots, bookSlot, createProvider, registerUser, type TestUser } from "../support/factories";

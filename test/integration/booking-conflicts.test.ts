@@ -128,7 +128,7 @@ describe.each(BACKENDS)("booking conflicts and idempotency through the services 
     }
     expect(await countRows(db)).toEqual(before);
     const window = { from: new Date(freed.startsAt.getTime() - 60 * MINUTE), to: new Date(untouched.endsAt.getTime() + MINUTE) };
-    expect(await w.services.providers.availableSlots(providerId, window.from, window.to)).toEqual([]);
+    expect(await w.services.provider.availableSlots(providerId, window.from, window.to)).toEqual([]);
   });
 
   it("a slot starting exactly now is already past", async (db) => {

@@ -3,7 +3,7 @@ import { count, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../../src/db/client";
 import { encodeEventCursor } from "../../src/db/event-cursor";
 import { markOutboxPublished } from "../../src/db/repositories/outbox.repository";
-import { markEventsDispatched } from "../../src/db/repositories/webhook-deliveries.repository";
+import { markEventsDispatched } from "../../src/db/repositories/webhook-delivery.repository";
 import { outbox } from "../../src/db/schema";
 import type { EventLogEdge } from "../../src/events/event-log";
 import type { Viewer } from "../../src/services";

@@ -102,7 +102,7 @@ test("nothing expires before holdExpiresAt; at the deadline the booking is EXPIR
   await live.stop();
 
   // The slot is on sale again, and a second run changes nothing.
-  const onSale = await server.services.providers.availableSlots(providerId, slots[0]!.startsAt, slots[0]!.endsAt);
+  const onSale = await server.services.provider.availableSlots(providerId, slots[0]!.startsAt, slots[0]!.endsAt);
   expect(onSale.map((s) => s.id)).toEqual([slots[0]!.id]);
   await server.services.bookingExpiry.expireLapsedHolds();
   expect(await expiredHistoryCount(db, [booking.id])).toEqual(once([booking.id]));

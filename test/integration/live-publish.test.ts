@@ -105,7 +105,7 @@ describe.each(BACKENDS)("live messages from the services on $name", (backend) =>
     expect((await w.services.bookingCreate.createBooking(first, { slotId: slots[0]!.id, idempotencyKey: "once" })).created).toBe(false);
     await rejection(() => w.services.bookingCreate.createBooking(first, { slotId: slots[1]!.id, idempotencyKey: "once" }));
     await rejection(() => w.services.bookingTransition.acceptBooking(first, booking.id));
-    await rejection(() => w.services.providers.addAvailability(owner, { providerId, startsAt: slots[0]!.startsAt, endsAt: slots[1]!.endsAt, slotMinutes: 30 }));
+    await rejection(() => w.services.provider.addAvailability(owner, { providerId, startsAt: slots[0]!.startsAt, endsAt: slots[1]!.endsAt, slotMinutes: 30 }));
     w.clock.advance(20 * MINUTE);
     expect(await rejection(() => w.services.bookingTransition.acceptBooking(owner, booking.id))).toMatchObject({ reason: "HOLD_EXPIRED" });
     await w.services.bookingTransition.rejectBooking(owner, booking.id, "too late");
@@ -128,7 +128,7 @@ describe.each(BACKENDS)("live messages from the services on $name", (backend) =>
     const provider = await createProvider(w, owner, { name: "Live", timeZone: "Australia/Sydney" });
     const slotEvents = listen(w.pubSub, "SLOT_EVENTS", provider.id);
     const startsAt = new Date(w.clock.now().getTime() + 24 * 60 * MINUTE);
-    const created = await w.services.providers.addAvailability(owner, {
+    const created = await w.services.provider.addAvailability(owner, {
       providerId: provider.id,
       startsAt,
       endsAt: new Date(startsAt.getTime() + 90 * MINUTE),

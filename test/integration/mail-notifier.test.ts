@@ -64,7 +64,7 @@ describe.each(BACKENDS)("e-mail with calendar invites, through a real SMTP serve
     const queues = await freshQueues(sqs(), { visibilityTimeoutSeconds: 2 });
     const { owner, providerId, slots } = await providerWithSlots(w, { count: 3 });
     const customer = await registerUser(w, "CUSTOMER");
-    const provider = await w.services.providers.getProvider(providerId);
+    const provider = await w.services.provider.getProvider(providerId);
     const sent = new Set<string>();
     mailConsumers(w, smtp.url, queues);
 
@@ -154,8 +154,8 @@ describe.each(BACKENDS)("e-mail with calendar invites, through a real SMTP serve
     expect(ownersRequest.text).toContain(provider!.name);
 
     // The feed shows the same UID and the last mail's SEQUENCE.
-    const feedUrl = (await w.services.calendarFeeds.feedUrl(customer, customer.userId))!;
-    const feed = ical.sync.parseICS((await w.services.calendarFeeds.render(feedUrl.split("/").at(-1)!))!);
+    const feedUrl = (await w.services.calendarFeed.feedUrl(customer, customer.userId))!;
+    const feed = ical.sync.parseICS((await w.services.calendarFeed.render(feedUrl.split("/").at(-1)!))!);
     const inFeed = feed[`booking-${booking.id}@slotwise`] as VEvent;
     expect(Number(inFeed.sequence)).toBe(4);
     expect(inFeed.status).toBe("CANCELLED");
@@ -178,7 +178,7 @@ describe.each(BACKENDS)("e-mail with calendar invites, through a real SMTP serve
     const reminded = await bookSlot(w, customer, instant.slots[0]!.id);
     w.clock.advance(MINUTE);
     // The slot starts 24 h after it was made: the 1440-minute reminder is due.
-    expect(await w.services.reminders.sendDueReminders()).toBe(1);
+    expect(await w.services.reminder.sendDueReminders()).toBe(1);
     const sent = new Set<string>();
     const events = [
       ...(await relay(db, rejected.id, queues, sent)),

@@ -90,9 +90,9 @@ describe.each(BACKENDS)("%s", (_name, create) => {
     const providers: { id: string; owner: Viewer; slots: string[] }[] = [];
     for (let i = 0; i < 6; i++) {
       const owner = await register("PROVIDER");
-      const provider = await services.providers.createProvider(owner, { name: `Clinic ${i}`, timeZone: "Europe/Berlin" });
+      const provider = await services.provider.createProvider(owner, { name: `Clinic ${i}`, timeZone: "Europe/Berlin" });
       const startsAt = new Date(Date.parse("2031-03-12T00:00:00.000Z") + i * 86_400_000);
-      const slots = await services.providers.addAvailability(owner, { providerId: provider.id, startsAt, endsAt: new Date(startsAt.getTime() + 60 * 30 * 60_000), slotMinutes: 30 });
+      const slots = await services.provider.addAvailability(owner, { providerId: provider.id, startsAt, endsAt: new Date(startsAt.getTime() + 60 * 30 * 60_000), slotMinutes: 30 });
       providers.push({ id: provider.id, owner, slots: slots.map((s) => s.id) });
       if (i > 0) world.owners.set(provider.id, owner.userId);
     }

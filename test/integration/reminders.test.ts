@@ -66,7 +66,7 @@ const before = (start: Date, ms: number) => new Date(start.getTime() - ms);
 
 async function runTimes(server: TestServer, n: number): Promise<number[]> {
   const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push(await server.services.reminders.sendDueReminders());
+  for (let i = 0; i < n; i++) out.push(await server.services.reminder.sendDueReminders());
   return out;
 }
 
@@ -235,7 +235,7 @@ test("a batch limit does not starve later bookings: repeated small batches remin
   const ids = await confirmedBookings(server, starts);
 
   clock.set(before(starts[4]!, 24 * HOUR));
-  for (let i = 0; i < 6; i++) await server.services.reminders.sendDueReminders(2);
+  for (let i = 0; i < 6; i++) await server.services.reminder.sendDueReminders(2);
 
   for (const [i, id] of ids.entries()) expect(await remindersOf(db, id)).toEqual([at(starts[i]!, 1440)]);
 });
@@ -273,7 +273,7 @@ test("two servers on one PostgreSQL database sending at once emit each reminder 
     const start = new Date(T0.getTime() + 48 * HOUR);
     const ids = await confirmedBookings(a.server, fiveMinuteStarts(start, 12), 5);
     const last = new Date(start.getTime() + 55 * MINUTE);
-    const race = () => Promise.all([a, b, a, b, a, b].map((s) => s.server.services.reminders.sendDueReminders()));
+    const race = () => Promise.all([a, b, a, b, a, b].map((s) => s.server.services.reminder.sendDueReminders()));
 
     clock.set(before(last, 24 * HOUR));
     expect((await race()).reduce((x, y) => x + y, 0)).toBe(12);

@@ -1,6 +1,6 @@
 import { eq, inArray } from "drizzle-orm";
 import pino from "pino";
-import { hasPendingWebhookDeliveries, outboxWebhooksSettled } from "../../src/db/repositories/webhook-deliveries.repository";
+import { hasPendingWebhookDeliveries, outboxWebhooksSettled } from "../../src/db/repositories/webhook-delivery.repository";
 import { outbox, users, webhookDeliveries, webhookEndpoints } from "../../src/db/schema";
 import { MAX_WEBHOOK_ENDPOINTS_PER_OWNER } from "../../src/domain/webhooks";
 import { openWebhookSecret } from "../../src/domain/webhook-secret";

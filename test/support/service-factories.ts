@@ -16,8 +16,8 @@ export interface ServiceTarget {
   clock: Clock;
 }
 
-type Provider = Awaited<ReturnType<Services["providers"]["createProvider"]>>;
-type Slot = Awaited<ReturnType<Services["providers"]["addAvailability"]>>[number];
+type Provider = Awaited<ReturnType<Services["provider"]["createProvider"]>>;
+type Slot = Awaited<ReturnType<Services["provider"]["addAvailability"]>>[number];
 type Booking = Awaited<ReturnType<Services["bookingCreate"]["createBooking"]>>["booking"];
 
 /** Registers a fresh CUSTOMER or PROVIDER and returns them as a service viewer. */
@@ -41,7 +41,7 @@ export async function createProvider(
   owner: Viewer,
   input: { name?: string; timeZone?: string; requiresConfirmation?: boolean } = {},
 ): Promise<Provider> {
-  return target.services.providers.createProvider(owner, {
+  return target.services.provider.createProvider(owner, {
     name: input.name ?? `Clinic ${randomUUID().slice(0, 8)}`,
     timeZone: input.timeZone ?? "Europe/Berlin",
     requiresConfirmation: input.requiresConfirmation,
@@ -60,7 +60,7 @@ export async function addSlots(
 ): Promise<Slot[]> {
   const slotMinutes = opts.slotMinutes ?? 30;
   const start = opts.start ?? futureHour(24, target.clock.now());
-  return target.services.providers.addAvailability(owner, {
+  return target.services.provider.addAvailability(owner, {
     providerId,
     startsAt: start,
     endsAt: new Date(start.getTime() + (opts.count ?? 2) * slotMinutes * 60_000),
