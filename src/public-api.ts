@@ -5,5 +5,5 @@
  * `docs/events/booking-event.schema.json`; `docs/events.md` describes the contract.
  */
 export { bookingEventEnvelopeSchema, type BookingEventEnvelope } from "./events/envelope";
-export { BOOKING_EVENT_TYPES, BOOKING_STATUSES, type BookingEventType, type BookingStatus } from "./domain/booking-lifecycle";
+export { BOOKING_EVENT_TYPES, BOOKING_STATUSES, type BookingEventType, type BookingStatus } from "./domain/enums";
 export { QUEUE_NAMES, type QueueKey } from "./events/queue-setup";

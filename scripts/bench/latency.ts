@@ -61,11 +61,11 @@ export async function measureLatency(databaseUrl: string, opts: { bookings: numb
     const slots: { slotId: string; events: number }[] = [];
     for (const requiresConfirmation of [true, false]) {
       const owner = await register("PROVIDER");
-      const provider = await services.providers.createProvider(owner, { name: `Bench ${requiresConfirmation ? "manual" : "auto"}`, timeZone: "UTC", requiresConfirmation });
+      const provider = await services.provider.createProvider(owner, { name: `Bench ${requiresConfirmation ? "manual" : "auto"}`, timeZone: "UTC", requiresConfirmation });
       const count = requiresConfirmation ? Math.ceil(opts.bookings / 2) : Math.floor(opts.bookings / 2);
       if (count === 0) continue;
       const startsAt = new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000 + 24 * 3_600_000);
-      const created = await services.providers.addAvailability(owner, { providerId: provider.id, startsAt, endsAt: new Date(startsAt.getTime() + count * 15 * 60_000), slotMinutes: 15 });
+      const created = await services.provider.addAvailability(owner, { providerId: provider.id, startsAt, endsAt: new Date(startsAt.getTime() + count * 15 * 60_000), slotMinutes: 15 });
       slots.push(...created.map((s) => ({ slotId: s.id, events: requiresConfirmation ? 1 : 2 })));
     }
     // Interleave manual and auto-confirm bookings.

@@ -29,7 +29,7 @@ const DAY_MS = 86_400_000;
 export async function runSlotQueries(world: BenchWorld, serverUrl: string, databaseUrl: string, opts: SlotQueryOptions): Promise<SlotQueryResult> {
   const [owner] = await seedUsers(world, "PROVIDER", 1);
   const customers = await seedUsers(world, "CUSTOMER", 16);
-  const provider = await world.services.providers.createProvider(owner!, { name: "Slot queries", timeZone: "UTC", requiresConfirmation: true });
+  const provider = await world.services.provider.createProvider(owner!, { name: "Slot queries", timeZone: "UTC", requiresConfirmation: true });
   const firstDay = new Date(Math.floor(hourFromNow(24).getTime() / DAY_MS) * DAY_MS + DAY_MS);
   const days = Math.ceil(opts.providerSlots / SLOTS_PER_DAY);
   const seeded: { id: string; startsAt: Date }[] = [];
@@ -39,7 +39,7 @@ export async function runSlotQueries(world: BenchWorld, serverUrl: string, datab
     async (d) => {
       const n = Math.min(SLOTS_PER_DAY, opts.providerSlots - d * SLOTS_PER_DAY);
       const startsAt = new Date(firstDay.getTime() + d * DAY_MS + 8 * 3_600_000);
-      const slots = await world.services.providers.addAvailability(owner!, { providerId: provider.id, startsAt, endsAt: new Date(startsAt.getTime() + n * 15 * 60_000), slotMinutes: 15 });
+      const slots = await world.services.provider.addAvailability(owner!, { providerId: provider.id, startsAt, endsAt: new Date(startsAt.getTime() + n * 15 * 60_000), slotMinutes: 15 });
       seeded.push(...slots.map((s) => ({ id: s.id, startsAt: s.startsAt })));
     },
   );

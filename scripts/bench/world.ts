@@ -2,14 +2,12 @@ import { randomUUID } from "node:crypto";
 import argon2 from "argon2";
 import pino from "pino";
 import { loadConfig } from "../../src/config";
-import { openDatabase, type Database } from "../../src/db/client";
+import { createCore } from "../../src/core";
+import type { Database } from "../../src/db/client";
 import { sessions, users, type SlotRow } from "../../src/db/schema";
-import { systemClock } from "../../src/domain/clock";
-import { LivePublisher } from "../../src/events/live-publisher";
 import type { LivePubSub } from "../../src/events/pubsub";
-import { createRedisPubSub } from "../../src/events/redis-pubsub";
-import { createServices, type Services, type Viewer } from "../../src/services";
-import { TokenService } from "../../src/services/token.service";
+import type { Services, Viewer } from "../../src/services";
+import type { TokenService } from "../../src/services/token.service";
 
 /** Access tokens minted for the run last this long (s): longer than any run. */
 export const BENCH_TOKEN_TTL_SECONDS = 3_600;
@@ -27,23 +25,24 @@ export interface BenchWorld {
 }
 
 export async function openWorld(databaseUrl: string, redisUrl: string, jwtSecret: string, poolMax: number): Promise<BenchWorld> {
-  const config = loadConfig({ DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, JWT_SECRET: jwtSecret, LOG_LEVEL: "silent" }, { role: "tool" });
-  const database = await openDatabase({ databaseUrl, pgliteDir: "memory://", poolMax });
-  await database.migrate();
-  const { pubSub } = await createRedisPubSub(redisUrl, (err, connection) => process.stderr.write(`bench: redis ${connection}: ${err.message}\n`), config.redisCommandTimeoutMs);
-  const tokens = new TokenService(jwtSecret, BENCH_TOKEN_TTL_SECONDS);
-  const live = new LivePublisher(pubSub, pino({ level: "silent" }));
-  const services = createServices({ db: database.db, clock: systemClock, config, tokens, live });
-  return {
-    database,
-    services,
-    tokens,
-    pubSub,
-    close: async () => {
-      await pubSub.close();
-      await database.close();
+  // The server's core without its background work (the server under test runs the relay and workers).
+  const config = loadConfig(
+    {
+      DATABASE_URL: databaseUrl,
+      DATABASE_POOL_MAX: String(poolMax),
+      REDIS_URL: redisUrl,
+      JWT_SECRET: jwtSecret,
+      ACCESS_TOKEN_TTL_SECONDS: String(BENCH_TOKEN_TTL_SECONDS),
+      OUTBOX_RELAY: "off",
+      WEBHOOK_DELIVERY: "off",
+      WORKERS: "off",
+      LOG_LEVEL: "silent",
     },
-  };
+    { role: "tool" },
+  );
+  // Only warnings (a lost Redis connection) reach stderr; the load generator's stdout is its report.
+  const core = await createCore(config, { log: pino({ level: "warn", base: { component: "bench-world" } }, pino.destination(2)) });
+  return { database: core.database, services: core.services, tokens: core.tokens, pubSub: core.pubSub, close: () => core.close() };
 }
 
 /** A seeded account and a valid access token for it. */
@@ -102,7 +101,7 @@ export async function seedProvider(
   owner: BenchUser,
   opts: { slotCount: number; slotMinutes: number; startsAt: Date; requiresConfirmation?: boolean; name?: string },
 ): Promise<BenchProvider> {
-  const provider = await world.services.providers.createProvider(owner, {
+  const provider = await world.services.provider.createProvider(owner, {
     name: opts.name ?? "Bench provider",
     timeZone: "UTC",
     requiresConfirmation: opts.requiresConfirmation ?? true,
@@ -112,7 +111,7 @@ export async function seedProvider(
   for (let done = 0; done < opts.slotCount; done += SLOTS_PER_CALL) {
     const n = Math.min(SLOTS_PER_CALL, opts.slotCount - done);
     const startsAt = new Date(opts.startsAt.getTime() + done * slotMs);
-    slots.push(...(await world.services.providers.addAvailability(owner, { providerId: provider.id, startsAt, endsAt: new Date(startsAt.getTime() + n * slotMs), slotMinutes: opts.slotMinutes })));
+    slots.push(...(await world.services.provider.addAvailability(owner, { providerId: provider.id, startsAt, endsAt: new Date(startsAt.getTime() + n * slotMs), slotMinutes: opts.slotMinutes })));
   }
   return { id: provider.id, owner, slots };
 }

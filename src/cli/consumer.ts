@@ -1,7 +1,7 @@
 import { exitGracefullyOnSignals } from "../shutdown-signals";
-import { ConfigError, loadConfig } from "../config";
+import { ConfigError, loadConfig, type Config } from "../config";
 import { createBookingConsumer, HANDLED_EVENT_TYPES, type ConsumerName } from "../consumers/booking-consumer";
-import { ConsumerSetupError, openConsumerDatabase, resolveConsumerQueue } from "../consumers/consumer-config";
+import { ConsumerSetupError, openConsumerDatabase, resolveConsumerQueue, type ConsumerQueue } from "../consumers/consumer-config";
 import { createSmtpTransport, MailNotifier } from "../consumers/mail-notifier";
 import { LogNotifier, type Notifier } from "../consumers/notifier";
 import { createLogger } from "../logger";
@@ -22,39 +22,14 @@ const WAIT_TIME_SECONDS = 5;
  * a second signal exits at once.
  */
 async function main(): Promise<void> {
-  const name = process.argv[2];
-  if (name !== "provider" && name !== "customer") {
-    process.stderr.write(USAGE);
-    process.exit(2);
-  }
-  let config;
-  try {
-    config = loadConfig(undefined, { role: "tool" });
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const consumerName = consumerNameOrExit(process.argv[2]);
+  const config = configOrExit();
   const log = createLogger(config.logLevel);
-  const consumerName: ConsumerName = name;
   if (config.mail && !config.databaseUrl) {
     // The embedded PGlite of `npm start` belongs to that process; a consumer's own has no users.
-    process.stderr.write("SMTP_URL is set but DATABASE_URL is not: e-mail needs the API's database, for the addresses and the bookings' history.\n");
-    process.exit(1);
+    exit(1, "SMTP_URL is set but DATABASE_URL is not: e-mail needs the API's database, for the addresses and the bookings' history.\n");
   }
-
-  let queue;
-  try {
-    queue = await resolveConsumerQueue(config, consumerName, WAIT_TIME_SECONDS);
-  } catch (err) {
-    if (err instanceof ConsumerSetupError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const queue = await queueOrExit(config, consumerName);
   const database = await openConsumerDatabase(config, consumerName);
   const transport = config.mail ? createSmtpTransport(config.mail.smtpUrl) : undefined;
   const notifier: Notifier = transport && config.mail ? new MailNotifier(transport, config.mail.from, log) : new LogNotifier(log);
@@ -93,6 +68,38 @@ async function main(): Promise<void> {
       log.info("consumer stopped");
     },
   });
+}
+
+/** Writes `message` to stderr and ends the process with `code`. */
+function exit(code: number, message: string): never {
+  process.stderr.write(message);
+  process.exit(code);
+}
+
+/** The consumer named on the command line; anything else prints the usage and exits 2. */
+function consumerNameOrExit(arg: string | undefined): ConsumerName {
+  if (arg !== "provider" && arg !== "customer") exit(2, USAGE);
+  return arg;
+}
+
+/** The configuration; an invalid environment prints every problem and exits 1. */
+function configOrExit(): Config {
+  try {
+    return loadConfig(undefined, { role: "tool" });
+  } catch (err) {
+    if (err instanceof ConfigError) exit(1, `${err.message}\n`);
+    throw err;
+  }
+}
+
+/** The consumer's queue; one it cannot find prints what to configure or start and exits 1. */
+async function queueOrExit(config: Config, name: ConsumerName): Promise<ConsumerQueue> {
+  try {
+    return await resolveConsumerQueue(config, name, WAIT_TIME_SECONDS);
+  } catch (err) {
+    if (err instanceof ConsumerSetupError) exit(1, `${err.message}\n`);
+    throw err;
+  }
 }
 
 main().catch((err) => {

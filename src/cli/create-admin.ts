@@ -54,7 +54,13 @@ async function main(): Promise<void> {
         }),
     };
     // No tokens are issued here; the key only satisfies the service's constructor.
-    const auth = new AuthService(database.db, new TokenService(randomBytes(32).toString("hex"), 60), systemClock, config.refreshTokenTtlDays, undefined, revocations);
+    const auth = new AuthService({
+      db: database.db,
+      tokens: new TokenService(randomBytes(32).toString("hex"), 60),
+      clock: systemClock,
+      refreshTtlDays: config.refreshTokenTtlDays,
+      revocations,
+    });
     const { user, outcome, revokedSessions } = await auth.ensureAdmin(values.email, values.password, { name: values.name, promote: values.promote });
     const revoked = revokedSessions > 0 ? `; ${revokedSessions} session(s) revoked` : "";
     process.stdout.write(`admin ${user.email} (${user.id}) ${SAID[outcome]}${revoked}\n`);

@@ -1,7 +1,7 @@
 import type { Message, SQSClient } from "@aws-sdk/client-sqs";
 import { Consumer } from "sqs-consumer";
 import type { Db } from "../db/client";
-import { BOOKING_EVENT_TYPES, type BookingEventType } from "../domain/booking-lifecycle";
+import { BOOKING_EVENT_TYPES, type BookingEventType } from "../domain/enums";
 import { bookingEventEnvelopeSchema, type BookingEventEnvelope } from "../events/envelope";
 import type { Logger } from "../logger";
 import { catalogTypes, templateFor, type NotificationRecipient } from "./notification-catalog";
@@ -125,21 +125,12 @@ function isPoison(err: unknown): boolean {
 }
 
 /**
- * A notification consumer on an SQS queue (sqs-consumer). Per message: acknowledge an event type
- * this build does not know ({@link unknownEventType}); validate the envelope (poison -> throw, see
- * {@link PoisonMessageError}); find its recipients ({@link CONSUMER_ROUTES}, narrowed by the
- * catalog's conditions) and acknowledge it when there are none; otherwise notify each through
- * `notifier`, once per (recipient, event id) across redeliveries and restarts
- * ({@link handleOnce}). The message is deleted only when every recipient is done; a notifier
- * failure leaves it for redelivery.
+ * The per-message handler of a consumer: acknowledge an unknown event type, refuse poison, find
+ * the recipients and notify each once. Returns the message (acknowledged) or throws (left on the
+ * queue); see {@link createBookingConsumer}.
  */
-export function createBookingConsumer(opts: BookingConsumerOptions): BookingConsumer {
-  const routes = opts.routes ?? CONSUMER_ROUTES[opts.name];
-  const log = opts.log.child({ consumer: `${opts.name}-consumer`, queueUrl: opts.queueUrl });
-  const waitTimeSeconds = opts.waitTimeSeconds ?? 20;
-  const vt = opts.visibilityTimeoutSeconds;
-
-  async function handleMessage(message: Message): Promise<Message> {
+function messageHandler(opts: BookingConsumerOptions, routes: readonly NotificationRoute[], log: Logger): (message: Message) => Promise<Message> {
+  return async (message) => {
     const receiveCount = message.Attributes?.ApproximateReceiveCount;
     const unknownType = unknownEventType(message.Body);
     if (unknownType) {
@@ -172,8 +163,13 @@ export function createBookingConsumer(opts: BookingConsumerOptions): BookingCons
       log.debug({ ...ctx, recipient, outcome, receiveCount }, outcome === "duplicate" ? "duplicate event: already notified" : "event handled");
     }
     return message;
-  }
+  };
+}
 
+/** The sqs-consumer poller for `handleMessage`, with its timings and its error listeners. */
+function createSqsConsumer(opts: BookingConsumerOptions, handleMessage: (message: Message) => Promise<Message>, log: Logger): Consumer {
+  const waitTimeSeconds = opts.waitTimeSeconds ?? 20;
+  const vt = opts.visibilityTimeoutSeconds;
   const consumer = Consumer.create({
     queueUrl: opts.queueUrl,
     sqs: opts.sqs,
@@ -198,6 +194,22 @@ export function createBookingConsumer(opts: BookingConsumerOptions): BookingCons
     if (!isPoison(err)) log.warn({ err, messageId: message.MessageId }, "handling failed: the message stays on the queue and will be redelivered");
   });
   consumer.on("timeout_error", (err, message) => log.warn({ err, messageId: message.MessageId }, "handler timed out"));
+  return consumer;
+}
+
+/**
+ * A notification consumer on an SQS queue (sqs-consumer). Per message: acknowledge an event type
+ * this build does not know ({@link unknownEventType}); validate the envelope (poison -> throw, see
+ * {@link PoisonMessageError}); find its recipients ({@link CONSUMER_ROUTES}, narrowed by the
+ * catalog's conditions) and acknowledge it when there are none; otherwise notify each through
+ * `notifier`, once per (recipient, event id) across redeliveries and restarts
+ * ({@link handleOnce}). The message is deleted only when every recipient is done; a notifier
+ * failure leaves it for redelivery.
+ */
+export function createBookingConsumer(opts: BookingConsumerOptions): BookingConsumer {
+  const routes = opts.routes ?? CONSUMER_ROUTES[opts.name];
+  const log = opts.log.child({ consumer: `${opts.name}-consumer`, queueUrl: opts.queueUrl });
+  const consumer = createSqsConsumer(opts, messageHandler(opts, routes, log), log);
 
   // Shared by concurrent stop() calls, so a second caller also waits for the in-flight work.
   let stopping: Promise<void> | undefined;

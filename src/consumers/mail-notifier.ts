@@ -60,15 +60,7 @@ export function composeBookingMail(
     ["Status", event.status],
     ["Booking", event.bookingId],
   ];
-  const lead = template.lead(facts);
-  const text = [`Hello ${self.name},`, "", ...lead.flatMap((p) => [p, ""]), ...details.map(([k, v]) => `${k}: ${v}`), ""].join("\n");
-  const html = [
-    `<p>Hello ${escapeHtml(self.name)},</p>`,
-    ...lead.map((p) => `<p>${escapeHtml(p)}</p>`),
-    "<table>",
-    ...details.map(([k, v]) => `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`),
-    "</table>",
-  ].join("\n");
+  const { text, html } = renderBody(self.name, template.lead(facts), details);
   const invite = buildBookingInvite({
     bookingId: event.bookingId,
     status: event.status,
@@ -91,6 +83,19 @@ export function composeBookingMail(
     invite,
     messageId: `<${event.eventId}.${recipient}@${domain}>`,
   };
+}
+
+/** The text and HTML parts: a greeting, the template's paragraphs, then the details as a list (text) or table (HTML). */
+function renderBody(name: string, lead: readonly string[], details: readonly [string, string][]): { text: string; html: string } {
+  const text = [`Hello ${name},`, "", ...lead.flatMap((p) => [p, ""]), ...details.map(([k, v]) => `${k}: ${v}`), ""].join("\n");
+  const html = [
+    `<p>Hello ${escapeHtml(name)},</p>`,
+    ...lead.map((p) => `<p>${escapeHtml(p)}</p>`),
+    "<table>",
+    ...details.map(([k, v]) => `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`),
+    "</table>",
+  ].join("\n");
+  return { text, html };
 }
 
 function escapeHtml(s: string): string {

@@ -84,48 +84,57 @@ const MIGRATION_LOCK_KEY = 7_345_120_001;
  * Opens PostgreSQL (postgres.js) when `databaseUrl` is set, embedded PGlite otherwise.
  * (Drivers are imported statically: a dynamic import() would load a second, ESM copy of
  * drizzle under jest, and drizzle's entity checks do not survive the dual-package split.)
+ *
+ * @throws DataDirectoryLockedError when another process holds the PGlite data directory; the
+ *   driver's error when PGlite cannot open it
  */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const migrationsFolder = findMigrationsFolder();
-  if (options.databaseUrl) {
-    // postgres.js 4. In 3.4.9, when PostgreSQL dropped a connection inside a transaction,
-    // sql.begin still sent its ROLLBACK (or the next query) on that connection: execute() did not
-    // check that closed() had set its socket to null, write() queued the bytes with setImmediate,
-    // and nextWrite's `socket.write` threw a TypeError outside any promise, ending the process
-    // (porsager/postgres #1066, #1154, #1208). 4.x rejects a query on a transaction whose
-    // connection ended. `infer: true` keeps 3.x's typing of parameters (a Date as timestamptz,
-    // and so on), which the queries here were written against.
-    const client = postgres(options.databaseUrl, {
-      max: options.poolMax,
-      infer: true,
-      onnotice: () => undefined,
-      // Keep timestamps as Date in UTC; never depend on the server's TimeZone.
-      connection: { TimeZone: "UTC", application_name: "slotwise" },
-      ...(options.onQuery ? { debug: (_connection: number, query: string) => options.onQuery!(query) } : {}),
-    });
-    const db = drizzlePostgres(client, { schema }) as unknown as Db;
-    return {
-      db,
-      kind: "postgres",
-      async migrate() {
-        const lock = await client.reserve();
-        try {
-          await lock`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
-          await migratePostgres(drizzlePostgres(client, { schema }), { migrationsFolder });
-        } finally {
-          await lock`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => undefined);
-          lock.release();
-        }
-      },
-      async ping(timeoutMs = PING_TIMEOUT_MS) {
-        await withinMs(Promise.resolve(client`select 1`), timeoutMs);
-      },
-      async close() {
-        await client.end({ timeout: 5 });
-      },
-    };
-  }
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options, migrationsFolder) : openPglite(options, migrationsFolder);
+}
 
+/** PostgreSQL through a postgres.js pool of `poolMax` connections. Connects lazily, on the first query. */
+function openPostgres(databaseUrl: string, options: DatabaseOptions, migrationsFolder: string): Database {
+  // postgres.js 4. In 3.4.9, when PostgreSQL dropped a connection inside a transaction,
+  // sql.begin still sent its ROLLBACK (or the next query) on that connection: execute() did not
+  // check that closed() had set its socket to null, write() queued the bytes with setImmediate,
+  // and nextWrite's `socket.write` threw a TypeError outside any promise, ending the process
+  // (porsager/postgres #1066, #1154, #1208). 4.x rejects a query on a transaction whose
+  // connection ended. `infer: true` keeps 3.x's typing of parameters (a Date as timestamptz,
+  // and so on), which the queries here were written against.
+  const client = postgres(databaseUrl, {
+    max: options.poolMax,
+    infer: true,
+    onnotice: () => undefined,
+    // Keep timestamps as Date in UTC; never depend on the server's TimeZone.
+    connection: { TimeZone: "UTC", application_name: "slotwise" },
+    ...(options.onQuery ? { debug: (_connection: number, query: string) => options.onQuery!(query) } : {}),
+  });
+  const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  return {
+    db,
+    kind: "postgres",
+    async migrate() {
+      const lock = await client.reserve();
+      try {
+        await lock`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+        await migratePostgres(drizzlePostgres(client, { schema }), { migrationsFolder });
+      } finally {
+        await lock`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => undefined);
+        lock.release();
+      }
+    },
+    async ping(timeoutMs = PING_TIMEOUT_MS) {
+      await withinMs(Promise.resolve(client`select 1`), timeoutMs);
+    },
+    async close() {
+      await client.end({ timeout: 5 });
+    },
+  };
+}
+
+/** Embedded PGlite in `pgliteDir` (locked for this process), or in memory for `memory://`. */
+async function openPglite(options: DatabaseOptions, migrationsFolder: string): Promise<Database> {
   const dataDir = options.pgliteDir;
   let unlock: () => Promise<void> = async () => undefined;
   if (!dataDir.startsWith("memory://")) {

@@ -1,6 +1,6 @@
-import { BadInputError } from "../domain/errors";
 import { isId } from "../domain/ids";
 import { isSupportedInstant } from "../domain/instants";
+import { DEFAULT_PAGE_SIZE, DEFAULT_SLOT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SLOT_PAGE_SIZE } from "../domain/page-limits";
 
 /** A keyset position: the sort key (creation instant, UTC) and the id that breaks ties. */
 export interface KeysetPosition {
@@ -14,12 +14,13 @@ export function encodeCursor(p: KeysetPosition): string {
 }
 
 /**
- * Decodes a cursor produced by {@link encodeCursor}. A cursor is client input: anything that
- * is not exactly what encodeCursor writes (an ISO-8601 UTC instant as `toISOString` prints it,
+ * Reads a cursor produced by {@link encodeCursor}. A cursor is client input: anything that is
+ * not exactly what encodeCursor writes (an ISO-8601 UTC instant as `toISOString` prints it,
  * within the supported years, and a UUID) is refused here, before it can reach SQL.
- * @throws BadInputError when the cursor is not one of ours.
+ * @returns the position, or undefined when the cursor is not one of ours (the caller reports
+ *   that as bad input: see `decodeCursor` in src/services/page-input.ts)
  */
-export function decodeCursor(cursor: string, field = "after"): KeysetPosition {
+export function readCursor(cursor: string): KeysetPosition | undefined {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
     if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === "string" && typeof parsed[1] === "string") {
@@ -27,42 +28,12 @@ export function decodeCursor(cursor: string, field = "after"): KeysetPosition {
       if (isSupportedInstant(createdAt) && createdAt.toISOString() === parsed[0] && isId(parsed[1])) return { createdAt, id: parsed[1].toLowerCase() };
     }
   } catch {
-    // fall through to the error below
+    // not base64url JSON: not one of ours
   }
-  throw new BadInputError(`${field} is not a valid cursor`, field);
+  return undefined;
 }
 
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
-
-/**
- * Validates a page size (`first`): 1..100, default 20.
- * @throws BadInputError outside that range.
- */
-export function parsePageSize(first: number | null | undefined): number {
-  if (first === null || first === undefined) return DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
-    throw new BadInputError(`first must be between 1 and ${MAX_PAGE_SIZE}`, "first");
-  }
-  return first;
-}
-
-/** `availableSlots` returns this many slots unless `first` asks otherwise. */
-export const DEFAULT_SLOT_PAGE_SIZE = 200;
-/** Most slots one `availableSlots` call returns. */
-export const MAX_SLOT_PAGE_SIZE = 1_000;
-
-/**
- * Validates how many slots `availableSlots` returns (`first`): 1..1000, default 200.
- * @throws BadInputError outside that range.
- */
-export function parseSlotPageSize(first: number | null | undefined): number {
-  if (first === null || first === undefined) return DEFAULT_SLOT_PAGE_SIZE;
-  if (!Number.isInteger(first) || first < 1 || first > MAX_SLOT_PAGE_SIZE) {
-    throw new BadInputError(`first must be between 1 and ${MAX_SLOT_PAGE_SIZE}`, "first");
-  }
-  return first;
-}
+export { DEFAULT_PAGE_SIZE, DEFAULT_SLOT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SLOT_PAGE_SIZE };
 
 /** One page of a keyset-paginated list. */
 export interface Page<T> {

@@ -1,5 +1,3 @@
-import { BadInputError } from "../domain/errors";
-
 /**
  * A position in the event log: the order key of an outbox row, (xactId, id). `xactId` is the
  * row's `xact_id` (xid8) as decimal text; `id` its outbox id.
@@ -20,16 +18,17 @@ export function encodeEventCursor(p: EventLogPosition): string {
 }
 
 /**
- * Decodes a cursor made by {@link encodeEventCursor}. Only the exact text it produces is
+ * Reads a cursor made by {@link encodeEventCursor}. Only the exact text it produces is
  * accepted (canonical digits, in range), so a hand-made or altered cursor is refused.
- * @throws BadInputError when the cursor is not one of ours
+ * @returns the position, or undefined when the cursor is not one of ours (the caller reports
+ *   that as bad input: see `decodeEventCursor` in src/services/page-input.ts)
  */
-export function decodeEventCursor(cursor: string, field = "after"): EventLogPosition {
+export function readEventCursor(cursor: string): EventLogPosition | undefined {
   const text = Buffer.from(cursor, "base64url").toString("utf8");
   const m = SHAPE.exec(text);
   if (m && Buffer.from(text).toString("base64url") === cursor) {
     const id = Number(m[2]);
     if (BigInt(m[1]!) <= MAX_XID8 && Number.isSafeInteger(id)) return { xactId: m[1]!, id };
   }
-  throw new BadInputError(`${field} is not a valid cursor`, field);
+  return undefined;
 }

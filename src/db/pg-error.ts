@@ -21,9 +21,48 @@ export function pgErrorInfo(err: unknown): { code?: string; constraint?: string 
   return {};
 }
 
-/** True when `err` violated the named constraint (unique, exclusion or check). */
-export function isConstraintViolation(err: unknown, constraint: string): boolean {
-  return pgErrorInfo(err).constraint === constraint;
+/**
+ * The constraints whose violation is an expected outcome, each under the domain name of that
+ * outcome: the one table that knows constraint names (drizzle/ migrations), so no layer above
+ * `src/db` matches them as strings.
+ */
+const CONSTRAINT_OUTCOMES = {
+  /** Partial unique index: at most one active (PENDING or CONFIRMED) booking per slot. */
+  bookings_one_active_per_slot: "slot-taken",
+  /** Partial unique index: one booking per customer and idempotency key. */
+  bookings_customer_idempotency_key: "idempotency-key-taken",
+  /** Exclusion constraint: a provider's live slots never overlap. */
+  slots_no_overlap: "slot-overlap",
+  /** Unique constraint on the normalised email. */
+  users_email_key: "email-taken",
+} as const;
+
+/** An expected outcome that PostgreSQL decides with a constraint. */
+export type ConstraintOutcome = (typeof CONSTRAINT_OUTCOMES)[keyof typeof CONSTRAINT_OUTCOMES];
+
+/** The expected outcome `err` stands for, or undefined when it is not a known constraint's violation. */
+export function constraintOutcome(err: unknown): ConstraintOutcome | undefined {
+  const { constraint } = pgErrorInfo(err);
+  return constraint !== undefined && Object.hasOwn(CONSTRAINT_OUTCOMES, constraint)
+    ? CONSTRAINT_OUTCOMES[constraint as keyof typeof CONSTRAINT_OUTCOMES]
+    : undefined;
+}
+
+/**
+ * Awaits `statement`; when it fails with one of the `expected` outcomes, returns that outcome
+ * as `{ kind }` instead of throwing. Inside a transaction the failed statement still aborts it:
+ * the caller must end the transaction (throw) after such an outcome.
+ *
+ * @throws whatever `statement` throws for any other reason
+ */
+export async function expectOutcomes<T, K extends ConstraintOutcome>(statement: Promise<T>, expected: readonly K[]): Promise<T | { kind: K }> {
+  try {
+    return await statement;
+  } catch (err) {
+    const outcome = constraintOutcome(err);
+    if (outcome !== undefined && (expected as readonly ConstraintOutcome[]).includes(outcome)) return { kind: outcome as K };
+    throw err;
+  }
 }
 
 /**

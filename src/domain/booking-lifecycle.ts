@@ -1,24 +1,9 @@
+import type { BookingEventType, BookingStatus, SlotStatus } from "./enums";
 import { ConflictError } from "./errors";
 
-/** Booking states (DESIGN.md "Lifecycle"). */
-export const BOOKING_STATUSES = ["PENDING", "CONFIRMED", "REJECTED", "CANCELLED", "EXPIRED"] as const;
-export type BookingStatus = (typeof BOOKING_STATUSES)[number];
-
-/** Slot states. */
-export const SLOT_STATUSES = ["AVAILABLE", "HELD", "BOOKED", "BLOCKED"] as const;
-export type SlotStatus = (typeof SLOT_STATUSES)[number];
-
-/** Booking event types, as carried in the event envelope's `eventType`. */
-export const BOOKING_EVENT_TYPES = [
-  "BOOKING_CREATED",
-  "BOOKING_CONFIRMED",
-  "BOOKING_REJECTED",
-  "BOOKING_CANCELLED",
-  "BOOKING_EXPIRED",
-  "BOOKING_RESCHEDULED",
-  "BOOKING_REMINDER",
-] as const;
-export type BookingEventType = (typeof BOOKING_EVENT_TYPES)[number];
+// The enumerations are declared once in ./enums; re-exported here for the lifecycle's callers.
+export { BOOKING_EVENT_TYPES, BOOKING_STATUSES, SLOT_STATUSES } from "./enums";
+export type { BookingEventType, BookingStatus, SlotStatus } from "./enums";
 
 /** The lifecycle operations that change a booking's status. */
 export type BookingAction = "accept" | "reject" | "cancel" | "expire";
@@ -47,6 +32,21 @@ export function isActive(status: BookingStatus): boolean {
   return ACTIVE_STATUSES.includes(status);
 }
 
+/** The slot statuses of an occupied slot: what an active booking makes its slot. */
+export type OccupiedSlotStatus = "HELD" | "BOOKED";
+export const OCCUPIED_SLOT_STATUSES: readonly OccupiedSlotStatus[] = ["HELD", "BOOKED"];
+
+/**
+ * The occupancy rule, the only one: an active booking occupies its slot, which is HELD while
+ * the booking is PENDING and BOOKED once it is CONFIRMED; a booking in any other status
+ * occupies nothing (undefined), and its slot goes back on sale. `src/services/slot-occupancy.ts`
+ * applies it; the partial unique index `bookings_one_active_per_slot` backs it.
+ */
+export function occupancyOf(status: BookingStatus): OccupiedSlotStatus | undefined {
+  if (!isActive(status)) return undefined;
+  return status === "PENDING" ? "HELD" : "BOOKED";
+}
+
 /**
  * Decides a lifecycle transition.
  *
@@ -60,7 +60,7 @@ export function decideTransition(from: BookingStatus, action: BookingAction): Tr
   if (!rule.from.includes(from)) {
     throw new ConflictError("INVALID_TRANSITION", `Cannot ${action} a booking that is ${from}`);
   }
-  return { from, to: rule.to, event: rule.event, slotStatus: rule.to === "CONFIRMED" ? "BOOKED" : "AVAILABLE" };
+  return { from, to: rule.to, event: rule.event, slotStatus: occupancyOf(rule.to) ?? "AVAILABLE" };
 }
 
 /**
@@ -75,9 +75,9 @@ export function initialState(
   requiresConfirmation: boolean,
   now: Date,
   holdMinutes: number,
-): { status: BookingStatus; slotStatus: SlotStatus; holdExpiresAt: Date | null } {
-  if (!requiresConfirmation) return { status: "CONFIRMED", slotStatus: "BOOKED", holdExpiresAt: null };
-  return { status: "PENDING", slotStatus: "HELD", holdExpiresAt: new Date(now.getTime() + holdMinutes * 60_000) };
+): { status: BookingStatus; slotStatus: OccupiedSlotStatus; holdExpiresAt: Date | null } {
+  if (!requiresConfirmation) return { status: "CONFIRMED", slotStatus: occupancyOf("CONFIRMED")!, holdExpiresAt: null };
+  return { status: "PENDING", slotStatus: occupancyOf("PENDING")!, holdExpiresAt: new Date(now.getTime() + holdMinutes * 60_000) };
 }
 
 /** True when a PENDING booking's hold has run out at `now`. */

@@ -1,6 +1,6 @@
 import ical, { ICalAttendeeRole, ICalAttendeeStatus, ICalCalendarMethod, ICalEventStatus } from "ical-generator";
 import { DateTime } from "luxon";
-import type { BookingStatus } from "./booking-lifecycle";
+import type { BookingStatus } from "./enums";
 
 /**
  * The one builder of a booking's iCalendar VEVENT (RFC 5545), shared by the e-mail invites

@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import ipaddr from "ipaddr.js";
-import type { BookingEventType } from "./booking-lifecycle";
+import type { BookingEventType } from "./enums";
 
 /**
  * Webhook rules (issue 14 "Signed webhooks"), pure: which events go to which endpoint, when a

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { BOOKING_EVENT_TYPES, BOOKING_STATUSES } from "../domain/booking-lifecycle";
-import { REQUEST_ID_PATTERN, currentRequestId, isValidRequestId } from "../observability/request-context";
+import { REQUEST_ID_PATTERN, isValidRequestId } from "../domain/request-id";
 
 const isoUtc = z.iso.datetime({ offset: false });
 
@@ -54,10 +54,11 @@ export interface EnvelopeSource {
 }
 
 /**
- * Builds an envelope with a fresh event id. Inside a request (see
- * `runWithRequestContext`) the envelope carries that request's id.
+ * Builds an envelope with a fresh event id.
  * @param at - commit instant (UTC); also `acceptedAt` for BOOKING_CONFIRMED
  * @param actorId - user id, or `null` for the system
+ * @param requestId - the API request that caused the change (`x-request-id`); none for workers.
+ *   An id the envelope schema would refuse is left out.
  */
 export function buildEnvelope(
   eventType: BookingEventEnvelope["eventType"],
@@ -67,6 +68,7 @@ export function buildEnvelope(
     previousStatus: BookingEventEnvelope["status"] | null;
     actorId: string | null;
     reason?: string | null;
+    requestId?: string;
     /** Extra fields of some event types (previousSlot*, reminderOffsetMinutes). */
     extra?: Pick<BookingEventEnvelope, "previousSlotId" | "previousSlotStart" | "previousSlotEnd" | "reminderOffsetMinutes">;
   },
@@ -89,7 +91,6 @@ export function buildEnvelope(
   };
   if (eventType === "BOOKING_CONFIRMED") envelope.acceptedAt = opts.at.toISOString();
   // Checked again here: an id the schema rejects would turn the event into a poison message.
-  const requestId = currentRequestId();
-  if (isValidRequestId(requestId)) envelope.requestId = requestId;
+  if (isValidRequestId(opts.requestId)) envelope.requestId = opts.requestId;
   return { ...envelope, ...opts.extra };
 }

@@ -86,6 +86,58 @@ async function firstOf<T>(wakeup: Promise<T> | undefined, delayMs: number, stopp
   }
 }
 
+/** Where one follower is: its cursor and what it waits for. */
+interface FollowState {
+  cursor: EventLogPosition | undefined;
+  /** Event ids a wake-up announced that the log did not show yet, with the deadline (ms) to wait for each. */
+  awaited: Map<string, number>;
+  delivered: RecentIds;
+  retryMs: number;
+  /** Whether the log must be read (again) before waiting. */
+  read: boolean;
+  /** Whether the last read saw committed events held back behind the horizon. */
+  heldBack: boolean;
+  stopped: boolean;
+}
+
+/** Reads and pushes pages of the log until one is short (or the stream stops). */
+async function catchUp(
+  db: Db,
+  scope: EventLogScope,
+  state: FollowState,
+  batchSize: number,
+  push: (edge: EventLogEdge) => Promise<unknown>,
+  stopping: Promise<void>,
+): Promise<void> {
+  while (state.read && !state.stopped) {
+    const page = await readEventLogAhead(db, scope, state.cursor, batchSize);
+    state.heldBack = page.heldBack;
+    for (const edge of page.edges) {
+      if (state.stopped) return;
+      state.cursor = edge.position;
+      state.delivered.add(edge.message.event.eventId);
+      state.awaited.delete(edge.message.event.eventId);
+      await Promise.race([push(edge), stopping]);
+    }
+    state.read = page.edges.length === batchSize;
+  }
+}
+
+/** Notes a wake-up for `eventId`: unless the replay already delivered it, read the log for it soon. */
+function awaitEvent(state: FollowState, eventId: string, retryBaseMs: number, wakeupTtlMs: number): void {
+  // A wake-up for an event already delivered (the replay got there first) needs no read.
+  if (state.delivered.has(eventId)) return;
+  state.awaited.set(eventId, Date.now() + wakeupTtlMs);
+  state.retryMs = retryBaseMs;
+  state.read = true;
+}
+
+/** Live messages of `scope`, used only as wake-ups; none without pub/sub. */
+function subscribeWakeups(pubSub: LivePubSub | undefined, scope: EventLogScope): AsyncIterator<BookingEventMessage> | undefined {
+  if (!pubSub) return undefined;
+  return "bookingId" in scope ? pubSub.subscribeTopic("BOOKING_EVENTS", scope.bookingId) : pubSub.subscribeTopic("PROVIDER_BOOKING_EVENTS", scope.providerId);
+}
+
 /**
  * Every committed event of `scope` after `after`, then every later one as it commits, each once,
  * in log order, until the consumer stops. Events are only ever read from the log: a live pub/sub
@@ -101,58 +153,29 @@ export function followEventLog(db: Db, pubSub: LivePubSub | undefined, scope: Ev
   const retryMaxMs = Math.min(opts.retryMaxMs ?? 1_000, idlePollMs);
   const wakeupTtlMs = opts.wakeupTtlMs ?? 60_000;
   return new Repeater<EventLogEdge>(async (push, stop) => {
-    let stopped = false;
+    const state: FollowState = { cursor: after, awaited: new Map(), delivered: new RecentIds(4096), retryMs: retryBaseMs, read: true, heldBack: false, stopped: false };
     const stopping = stop.then(() => {
-      stopped = true;
+      state.stopped = true;
     });
     // Subscribed before the first read, so no event committed during the replay goes unnoticed.
-    const wakeups = pubSub
-      ? "bookingId" in scope
-        ? pubSub.subscribeTopic("BOOKING_EVENTS", scope.bookingId)
-        : pubSub.subscribeTopic("PROVIDER_BOOKING_EVENTS", scope.providerId)
-      : undefined;
+    const wakeups = subscribeWakeups(pubSub, scope);
     let nextWakeup = wakeups?.next();
-    const awaited = new Map<string, number>();
-    const delivered = new RecentIds(4096);
-    let cursor = after;
-    let retryMs = retryBaseMs;
-    let read = true;
-    let heldBack = false;
     try {
-      while (!stopped) {
-        while (read && !stopped) {
-          const page = await readEventLogAhead(db, scope, cursor, batchSize);
-          const edges = page.edges;
-          heldBack = page.heldBack;
-          for (const edge of edges) {
-            if (stopped) return;
-            cursor = edge.position;
-            delivered.add(edge.message.event.eventId);
-            awaited.delete(edge.message.event.eventId);
-            await Promise.race([push(edge), stopping]);
-          }
-          read = edges.length === batchSize;
-        }
+      while (!state.stopped) {
+        await catchUp(db, scope, state, batchSize, push, stopping);
+        if (state.stopped) return;
         const now = Date.now();
-        for (const [id, deadline] of awaited) if (deadline < now) awaited.delete(id);
-        const waiting = awaited.size > 0 || heldBack;
-        const delay = waiting ? retryMs : idlePollMs;
-        const woke = await firstOf(nextWakeup, delay, stopping);
+        for (const [id, deadline] of state.awaited) if (deadline < now) state.awaited.delete(id);
+        const waiting = state.awaited.size > 0 || state.heldBack;
+        const woke = await firstOf(nextWakeup, waiting ? state.retryMs : idlePollMs, stopping);
         if (woke === "stop") break;
         if (woke === "timeout") {
-          retryMs = waiting ? Math.min(retryMs * 2, retryMaxMs) : retryBaseMs;
-          read = true;
+          state.retryMs = waiting ? Math.min(state.retryMs * 2, retryMaxMs) : retryBaseMs;
+          state.read = true;
           continue;
         }
         nextWakeup = woke.done ? undefined : wakeups!.next();
-        if (woke.done) continue;
-        // A wake-up for an event already delivered (the replay got there first) needs no read.
-        const eventId = woke.value.event.eventId;
-        if (!delivered.has(eventId)) {
-          awaited.set(eventId, Date.now() + wakeupTtlMs);
-          retryMs = retryBaseMs;
-          read = true;
-        }
+        if (!woke.done) awaitEvent(state, woke.value.event.eventId, retryBaseMs, wakeupTtlMs);
       }
     } finally {
       await wakeups?.return?.();

@@ -10,8 +10,6 @@ export interface LiveChanges {
   slots: SlotSnapshot[];
 }
 
-export const NO_LIVE_CHANGES: LiveChanges = { bookingEvents: [], slots: [] };
-
 /** Optional observers (metrics). */
 export interface LivePublisherHooks {
   /** Once per committed booking event, whether or not the live publish then succeeds. */
@@ -37,13 +35,27 @@ export class LivePublisher {
     private readonly hooks: LivePublisherHooks = {},
   ) {}
 
-  /** Registers `listener` to run after every commit that changed something (e.g. wake the outbox relay). */
+  /**
+   * Registers `listener` to run after every commit that wrote outbox rows (e.g. wake the outbox
+   * relay and the webhook delivery worker). Slot-only changes do not run it: they write no row.
+   */
   onCommit(listener: () => void): void {
     this.commitListeners.push(listener);
   }
 
-  async publish(changes: LiveChanges): Promise<void> {
+  /**
+   * Runs the {@link onCommit} listeners. Called by the unit of work (src/services/unit-of-work.ts)
+   * after a transaction that wrote outbox rows has committed, and by nothing else.
+   */
+  outboxCommitted(): void {
     for (const listener of this.commitListeners) listener();
+  }
+
+  /**
+   * Publishes one commit's changes to live subscribers. Called by the unit of work after commit,
+   * and by nothing else. Never throws: failures are logged and counted.
+   */
+  async publish(changes: LiveChanges): Promise<void> {
     // Every committed booking event passes through here exactly once (only after commit, so a
     // rolled-back change is never counted): the one place that sees them all.
     for (const message of changes.bookingEvents) this.hooks.onBookingEvent?.(message.event);

@@ -1,5 +1,6 @@
 import { Repeater, SlidingBuffer } from "@graphql-yoga/subscription";
 import { PubSub as InMemoryPubSubEngine, type PubSubEngine } from "graphql-subscriptions";
+import type { SlotStatus } from "../domain/enums";
 import type { BookingEventEnvelope } from "./envelope";
 
 /** A booking as carried in live payloads; instants are ISO-8601 UTC strings. */
@@ -21,7 +22,7 @@ export interface SlotSnapshot {
   providerId: string;
   startsAt: string;
   endsAt: string;
-  status: "AVAILABLE" | "HELD" | "BOOKED" | "BLOCKED";
+  status: SlotStatus;
 }
 
 export interface BookingEventMessage {

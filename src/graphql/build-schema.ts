@@ -2,25 +2,22 @@ import "reflect-metadata";
 import type { GraphQLSchema } from "graphql";
 import { buildSchema } from "type-graphql";
 import type { LivePubSub } from "../events/pubsub";
-import { AuthResolver } from "../resolvers/auth.resolver";
-import { BookingResolver } from "../resolvers/booking.resolver";
-import { EventLogResolver } from "../resolvers/event-log.resolver";
-import { CalendarFeedResolver } from "../resolvers/calendar-feed.resolver";
-import { OutboxStatusResolver } from "../resolvers/outbox-status.resolver";
-import { ProviderResolver } from "../resolvers/provider.resolver";
-import { ScheduleResolver } from "../resolvers/schedule.resolver";
-import { SlotResolver } from "../resolvers/slot.resolver";
-import { SubscriptionResolver } from "../resolvers/subscription.resolver";
-import { WebhookResolver } from "../resolvers/webhook.resolver";
-import { UserResolver } from "../resolvers/user.resolver";
+import type { GraphQLContext } from "../resolvers/context";
+import { RESOLVERS, resolverContainer } from "../resolvers/resolver-container";
 import { DateTimeISO } from "./scalars";
-
-export const RESOLVERS = [AuthResolver, ProviderResolver, SlotResolver, BookingResolver, SubscriptionResolver, OutboxStatusResolver, ScheduleResolver, EventLogResolver, WebhookResolver, CalendarFeedResolver, UserResolver] as const;
 
 /**
  * Builds the executable schema. Input validation is done by the services (domain
  * rules with domain errors), so type-graphql's class-validator integration is off.
+ * Resolvers are taken from {@link resolverContainer} for the services in each operation's
+ * context, so they are built once per services object (per process), not per request.
  */
 export function buildAppSchema(pubSub: LivePubSub): Promise<GraphQLSchema> {
-  return buildSchema({ resolvers: [...RESOLVERS], pubSub, validate: false, scalarsMap: [{ type: Date, scalar: DateTimeISO }] });
+  return buildSchema({
+    resolvers: [...RESOLVERS],
+    container: ({ context }: { context: GraphQLContext }) => resolverContainer(context.services),
+    pubSub,
+    validate: false,
+    scalarsMap: [{ type: Date, scalar: DateTimeISO }],
+  });
 }

@@ -1,21 +1,6 @@
-import type { Logger } from "pino";
-import type { LivePubSub } from "../events/pubsub";
 import { UnauthenticatedError } from "../domain/errors";
-import type { Loaders, Services, Viewer } from "../services";
 
-/** Per-operation GraphQL context, on HTTP and on graphql-ws alike. */
-export interface GraphQLContext {
-  /** The caller; null when no (valid) token was sent. */
-  viewer: Viewer | null;
-  services: Services;
-  pubSub: LivePubSub;
-  /** DataLoaders of this request; replaced for every subscription event. */
-  loaders: Loaders;
-  requestId: string;
-  /** The caller's network address (for throttling); undefined when unknown. */
-  clientAddress?: string;
-  log: Logger;
-}
+export type { GraphQLContext } from "../resolvers/context";
 
 /**
  * Reads the bearer token of an Authorization value (RFC 6750 §2.1: `Bearer <token>`, the scheme

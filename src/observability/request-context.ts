@@ -1,3 +1,4 @@
+import { REQUEST_ID_PATTERN, isValidRequestId } from "../domain/request-id";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 
@@ -25,13 +26,6 @@ export function currentRequestId(): string | undefined {
 /** Header a caller may send to choose the id, and that the response echoes. */
 export const REQUEST_ID_HEADER = "x-request-id";
 
-/** A request id: ≤ 128 chars of `[A-Za-z0-9._-]`. Bounded and plain, so a caller cannot break a header or a log line. */
-export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
-
-/** Whether `value` is acceptable as a caller-chosen request id (≤ 128 chars of `[A-Za-z0-9._-]`). */
-export function isValidRequestId(value: unknown): value is string {
-  return typeof value === "string" && REQUEST_ID_PATTERN.test(value);
-}
 
 /** The caller's `x-request-id` when it is valid, else a fresh UUID. */
 export function resolveRequestId(header: unknown): string {
@@ -56,3 +50,5 @@ export function bindAsyncIterable<T>(ctx: RequestContext, source: AsyncIterable<
   };
   return bound;
 }
+
+export { REQUEST_ID_PATTERN, isValidRequestId };

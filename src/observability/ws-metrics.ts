@@ -94,10 +94,6 @@ export function withWsObservability<P extends Record<string, unknown> | undefine
   deps: WsObservabilityDeps,
 ): ServerOptions<P, E> {
   const tracker = new WsGaugeTracker(deps.metrics);
-  const execute = options.execute ?? graphqlExecute;
-  const subscribe = options.subscribe ?? graphqlSubscribe;
-  const { log, metrics } = deps;
-
   return {
     ...options,
     onConnect: async (ctx) => {
@@ -118,54 +114,73 @@ export function withWsObservability<P extends Record<string, unknown> | undefine
       tracker.socketClosed(ctx);
       await options.onClose?.(ctx, code, reason);
     },
-    execute: (args) => {
-      const requestId = requestIdOf(args.contextValue);
-      const operationName = operationNameOf(args);
-      const run = async () => {
-        const startedAt = process.hrtime.bigint();
-        let outcome: OperationOutcome = "error";
-        let codes: string[] = [];
-        try {
-          const result = await execute(args);
-          const errors = isAsyncIterable(result) ? undefined : result.errors;
-          outcome = errors?.length ? "error" : "ok";
-          codes = [...new Set((errors ?? []).map(errorCode))];
-          return result;
-        } catch (err) {
-          codes = [errorCode(err)];
-          throw err;
-        } finally {
-          const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
-          metrics.observeOperation(operationName, outcome, seconds);
-          log.info(
-            { requestId, transport: "ws", operationName, durationMs: Math.round(seconds * 1e6) / 1e3, outcome, errorCodes: codes },
-            "graphql operation",
-          );
-        }
-      };
-      return requestId ? runWithRequestContext({ requestId }, run) : run();
-    },
-    subscribe: (args) => {
-      const requestId = requestIdOf(args.contextValue);
-      const operationName = operationNameOf(args);
-      const run = async () => {
-        const result = await subscribe(args);
+    execute: timedExecute(options.execute ?? graphqlExecute, deps),
+    subscribe: loggedSubscribe(options.subscribe ?? graphqlSubscribe, deps),
+  };
+}
+
+type Execute = NonNullable<ServerOptions["execute"]>;
+type Subscribe = NonNullable<ServerOptions["subscribe"]>;
+
+/**
+ * `execute` run in the operation's request context, timed into `graphql_request_duration_seconds`
+ * and logged in one line (`graphql operation`) whatever its outcome.
+ */
+function timedExecute(execute: Execute, { log, metrics }: WsObservabilityDeps): Execute {
+  return (args) => {
+    const requestId = requestIdOf(args.contextValue);
+    const operationName = operationNameOf(args);
+    const run = async () => {
+      const startedAt = process.hrtime.bigint();
+      let outcome: OperationOutcome = "error";
+      let codes: string[] = [];
+      try {
+        const result = await execute(args);
         const errors = isAsyncIterable(result) ? undefined : result.errors;
+        outcome = errors?.length ? "error" : "ok";
+        codes = [...new Set((errors ?? []).map(errorCode))];
+        return result;
+      } catch (err) {
+        codes = [errorCode(err)];
+        throw err;
+      } finally {
+        const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+        metrics.observeOperation(operationName, outcome, seconds);
         log.info(
-          {
-            requestId,
-            transport: "ws",
-            operationName,
-            operationType: "subscription",
-            outcome: errors?.length ? "error" : "ok",
-            errorCodes: [...new Set((errors ?? []).map(errorCode))],
-          },
-          "graphql subscription started",
+          { requestId, transport: "ws", operationName, durationMs: Math.round(seconds * 1e6) / 1e3, outcome, errorCodes: codes },
+          "graphql operation",
         );
-        return requestId && isAsyncIterable(result) ? bindAsyncIterable({ requestId }, result) : result;
-      };
-      return requestId ? runWithRequestContext({ requestId }, run) : run();
-    },
+      }
+    };
+    return requestId ? runWithRequestContext({ requestId }, run) : run();
+  };
+}
+
+/**
+ * `subscribe` run in the operation's request context, logged in one line when it starts
+ * (`graphql subscription started`); the stream's later events resolve in the same context.
+ */
+function loggedSubscribe(subscribe: Subscribe, { log }: WsObservabilityDeps): Subscribe {
+  return (args) => {
+    const requestId = requestIdOf(args.contextValue);
+    const operationName = operationNameOf(args);
+    const run = async () => {
+      const result = await subscribe(args);
+      const errors = isAsyncIterable(result) ? undefined : result.errors;
+      log.info(
+        {
+          requestId,
+          transport: "ws",
+          operationName,
+          operationType: "subscription",
+          outcome: errors?.length ? "error" : "ok",
+          errorCodes: [...new Set((errors ?? []).map(errorCode))],
+        },
+        "graphql subscription started",
+      );
+      return requestId && isAsyncIterable(result) ? bindAsyncIterable({ requestId }, result) : result;
+    };
+    return requestId ? runWithRequestContext({ requestId }, run) : run();
   };
 }
 

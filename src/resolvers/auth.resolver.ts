@@ -1,8 +1,8 @@
 import { Arg, Ctx, Mutation, Query, Resolver } from "type-graphql";
-import type { GraphQLContext } from "../graphql/context";
+import type { GraphQLContext } from "./context";
 import { RegisterInput } from "../schema/auth.input";
 import { AuthPayload, User } from "../schema/user.type";
-import type { AuthResult } from "../services/auth.service";
+import type { AuthResult, AuthService } from "../services/auth.service";
 
 /** The payload's user is the account just signed in: its own email is shown, though the request is anonymous. */
 const signedIn = async (result: Promise<AuthResult>): Promise<AuthPayload> => {
@@ -12,14 +12,16 @@ const signedIn = async (result: Promise<AuthResult>): Promise<AuthPayload> => {
 
 @Resolver()
 export class AuthResolver {
+  constructor(private readonly auth: AuthService) {}
+
   @Query(() => User, { nullable: true, description: "The signed-in user; null when anonymous." })
   me(@Ctx() ctx: GraphQLContext): Promise<User | null> {
-    return ctx.services.auth.me(ctx.viewer);
+    return this.auth.me(ctx.viewer);
   }
 
   @Mutation(() => AuthPayload)
   register(@Arg("input", () => RegisterInput) input: RegisterInput, @Ctx() ctx: GraphQLContext): Promise<AuthPayload> {
-    return signedIn(ctx.services.auth.register(input));
+    return signedIn(this.auth.register(input));
   }
 
   @Mutation(() => AuthPayload)
@@ -28,18 +30,18 @@ export class AuthResolver {
     @Arg("password", () => String) password: string,
     @Ctx() ctx: GraphQLContext,
   ): Promise<AuthPayload> {
-    return signedIn(ctx.services.auth.login(email, password, ctx.clientAddress));
+    return signedIn(this.auth.login(email, password, ctx.clientAddress));
   }
 
   @Mutation(() => AuthPayload, {
     description: "Trades a refresh token for a new pair; each refresh token works once, and reusing one revokes the whole session.",
   })
   refreshToken(@Arg("refreshToken", () => String) refreshToken: string, @Ctx() ctx: GraphQLContext): Promise<AuthPayload> {
-    return signedIn(ctx.services.auth.refresh(refreshToken));
+    return signedIn(this.auth.refresh(refreshToken));
   }
 
   @Mutation(() => Boolean, { description: "Revokes the session that the refresh token belongs to." })
   logout(@Arg("refreshToken", () => String) refreshToken: string, @Ctx() ctx: GraphQLContext): Promise<boolean> {
-    return ctx.services.auth.logout(refreshToken);
+    return this.auth.logout(refreshToken);
   }
 }

@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
-import type { GraphQLContext } from "../graphql/context";
-import { LIST_BOUNDS, connectionComplexity, listComplexity } from "../graphql/query-limits";
+import type { GraphQLContext } from "./context";
+import { LIST_BOUNDS, connectionComplexity, listComplexity } from "../schema/list-cost";
 import { CreateBookingInput } from "../schema/booking.input";
 import { Booking, BookingConnection, BookingStatusChange } from "../schema/booking.type";
 import { BookingStatus } from "../schema/enums";
@@ -8,6 +8,10 @@ import { PageArgs } from "../schema/pagination.args";
 import { Provider } from "../schema/provider.type";
 import { Slot } from "../schema/slot.type";
 import { User } from "../schema/user.type";
+import type { BookingCreateService } from "../services/booking-create.service";
+import type { BookingQueryService } from "../services/booking-query.service";
+import type { BookingRescheduleService } from "../services/booking-reschedule.service";
+import type { BookingTransitionService } from "../services/booking-transition.service";
 import { toConnection } from "./mappers";
 
 function present<T>(value: T | undefined, what: string): T {
@@ -15,11 +19,21 @@ function present<T>(value: T | undefined, what: string): T {
   return value;
 }
 
+/** The booking use-cases a {@link BookingResolver} calls. */
+export interface BookingResolverDeps {
+  query: BookingQueryService;
+  create: BookingCreateService;
+  transition: BookingTransitionService;
+  reschedule: BookingRescheduleService;
+}
+
 @Resolver(() => Booking)
 export class BookingResolver {
+  constructor(private readonly bookings: BookingResolverDeps) {}
+
   @Query(() => Booking, { nullable: true, description: "A booking visible to the caller; NOT_FOUND otherwise." })
   booking(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Booking> {
-    return ctx.services.bookingQuery.getBooking(ctx.viewer, id);
+    return this.bookings.query.getBooking(ctx.viewer, id);
   }
 
   @Query(() => BookingConnection, { complexity: connectionComplexity })
@@ -28,7 +42,7 @@ export class BookingResolver {
     @Args(() => PageArgs) page: PageArgs,
     @Ctx() ctx: GraphQLContext,
   ): Promise<BookingConnection> {
-    return toConnection(await ctx.services.bookingQuery.myBookings(ctx.viewer, { status, ...page }));
+    return toConnection(await this.bookings.query.myBookings(ctx.viewer, { status, ...page }));
   }
 
   @Query(() => BookingConnection, { complexity: connectionComplexity })
@@ -38,17 +52,17 @@ export class BookingResolver {
     @Args(() => PageArgs) page: PageArgs,
     @Ctx() ctx: GraphQLContext,
   ): Promise<BookingConnection> {
-    return toConnection(await ctx.services.bookingQuery.providerBookings(ctx.viewer, providerId, { status, ...page }));
+    return toConnection(await this.bookings.query.providerBookings(ctx.viewer, providerId, { status, ...page }));
   }
 
   @Mutation(() => Booking, { description: "Books a slot. Replaying an idempotencyKey returns the first booking." })
   async createBooking(@Arg("input", () => CreateBookingInput) input: CreateBookingInput, @Ctx() ctx: GraphQLContext): Promise<Booking> {
-    return (await ctx.services.bookingCreate.createBooking(ctx.viewer, input)).booking;
+    return (await this.bookings.create.createBooking(ctx.viewer, input)).booking;
   }
 
   @Mutation(() => Booking)
   acceptBooking(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Booking> {
-    return ctx.services.bookingTransition.acceptBooking(ctx.viewer, id);
+    return this.bookings.transition.acceptBooking(ctx.viewer, id);
   }
 
   @Mutation(() => Booking)
@@ -57,7 +71,7 @@ export class BookingResolver {
     @Arg("reason", () => String, { nullable: true }) reason: string | null,
     @Ctx() ctx: GraphQLContext,
   ): Promise<Booking> {
-    return ctx.services.bookingTransition.rejectBooking(ctx.viewer, id, reason);
+    return this.bookings.transition.rejectBooking(ctx.viewer, id, reason);
   }
 
   @Mutation(() => Booking)
@@ -66,7 +80,12 @@ export class BookingResolver {
     @Arg("reason", () => String, { nullable: true }) reason: string | null,
     @Ctx() ctx: GraphQLContext,
   ): Promise<Booking> {
-    return ctx.services.bookingTransition.cancelBooking(ctx.viewer, id, reason);
+    return this.bookings.transition.cancelBooking(ctx.viewer, id, reason);
+  }
+
+  @Mutation(() => Booking, { description: "Moves a PENDING or CONFIRMED booking to another slot of the same provider; the booking keeps its id." })
+  rescheduleBooking(@Arg("id", () => ID) id: string, @Arg("slotId", () => ID) slotId: string, @Ctx() ctx: GraphQLContext): Promise<Booking> {
+    return this.bookings.reschedule.rescheduleBooking(ctx.viewer, id, slotId);
   }
 
   @FieldResolver(() => Slot)

@@ -1,23 +1,26 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
-import type { GraphQLContext } from "../graphql/context";
-import { addAvailabilityComplexity, connectionComplexity, slotPageComplexity } from "../graphql/query-limits";
+import type { GraphQLContext } from "./context";
+import { addAvailabilityComplexity, connectionComplexity, slotPageComplexity } from "../schema/list-cost";
 import { PageArgs } from "../schema/pagination.args";
 import { AddAvailabilityInput, CreateProviderInput } from "../schema/provider.input";
 import { Provider, ProviderConnection } from "../schema/provider.type";
 import { Slot } from "../schema/slot.type";
 import { User } from "../schema/user.type";
+import type { ProviderService } from "../services/provider.service";
 import { toConnection } from "./mappers";
 
 @Resolver(() => Provider)
 export class ProviderResolver {
+  constructor(private readonly providerService: ProviderService) {}
+
   @Query(() => Provider, { nullable: true })
   provider(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Provider | null> {
-    return ctx.services.providers.getProvider(id);
+    return this.providerService.getProvider(id);
   }
 
   @Query(() => ProviderConnection, { complexity: connectionComplexity })
   async providers(@Args(() => PageArgs) args: PageArgs, @Ctx() ctx: GraphQLContext): Promise<ProviderConnection> {
-    return toConnection(await ctx.services.providers.listProviders(args.first, args.after));
+    return toConnection(await this.providerService.listProviders(args.first, args.after));
   }
 
   @Query(() => [Slot], {
@@ -32,17 +35,17 @@ export class ProviderResolver {
     @Arg("first", () => Int, { nullable: true, description: "How many slots at most, 1 to 1000; default 200." }) first: number | null,
     @Ctx() ctx: GraphQLContext,
   ): Promise<Slot[]> {
-    return ctx.services.providers.availableSlots(providerId, from, to, first);
+    return this.providerService.availableSlots(providerId, from, to, first);
   }
 
   @Mutation(() => Provider)
   createProvider(@Arg("input", () => CreateProviderInput) input: CreateProviderInput, @Ctx() ctx: GraphQLContext): Promise<Provider> {
-    return ctx.services.providers.createProvider(ctx.viewer, input);
+    return this.providerService.createProvider(ctx.viewer, input);
   }
 
   @Mutation(() => [Slot], { complexity: addAvailabilityComplexity })
   addAvailability(@Arg("input", () => AddAvailabilityInput) input: AddAvailabilityInput, @Ctx() ctx: GraphQLContext): Promise<Slot[]> {
-    return ctx.services.providers.addAvailability(ctx.viewer, input);
+    return this.providerService.addAvailability(ctx.viewer, input);
   }
 
   @FieldResolver(() => User)

@@ -1,8 +1,9 @@
 import { Arg, Ctx, ID, Resolver, Root, Subscription } from "type-graphql";
-import type { GraphQLContext } from "../graphql/context";
+import type { GraphQLContext } from "./context";
 import type { BookingEventMessage, SlotEventMessage } from "../events/pubsub";
 import { BookingEvent } from "../schema/booking.type";
 import { SlotEvent } from "../schema/slot.type";
+import type { Services } from "../services";
 import { toBookingEvent, toSlot } from "./mappers";
 
 type SubscribeData = { args: Record<string, string>; context: GraphQLContext };
@@ -10,10 +11,13 @@ type SubscribeData = { args: Record<string, string>; context: GraphQLContext };
 /**
  * Live updates. Authorisation happens once, when the subscription starts, with the
  * same rules as the matching query; each delivered event gets fresh DataLoaders so
- * nothing cached outlives one event.
+ * nothing cached outlives one event. The `subscribe` options run without a resolver instance, so
+ * they take the query service from the context.
  */
 @Resolver()
 export class SubscriptionResolver {
+  constructor(private readonly createLoaders: Services["createLoaders"]) {}
+
   @Subscription(() => BookingEvent, {
     description: "The booking's customer, its provider's owner and admins may listen.",
     subscribe: async ({ args, context }: SubscribeData) => {
@@ -26,7 +30,7 @@ export class SubscriptionResolver {
     @Root() message: BookingEventMessage,
     @Ctx() ctx: GraphQLContext,
   ): BookingEvent {
-    ctx.loaders = ctx.services.createLoaders(ctx.viewer);
+    ctx.loaders = this.createLoaders(ctx.viewer);
     return toBookingEvent(message);
   }
 
@@ -42,7 +46,7 @@ export class SubscriptionResolver {
     @Root() message: BookingEventMessage,
     @Ctx() ctx: GraphQLContext,
   ): BookingEvent {
-    ctx.loaders = ctx.services.createLoaders(ctx.viewer);
+    ctx.loaders = this.createLoaders(ctx.viewer);
     return toBookingEvent(message);
   }
 
@@ -58,7 +62,7 @@ export class SubscriptionResolver {
     @Root() message: SlotEventMessage,
     @Ctx() ctx: GraphQLContext,
   ): SlotEvent {
-    ctx.loaders = ctx.services.createLoaders(ctx.viewer);
+    ctx.loaders = this.createLoaders(ctx.viewer);
     return { slot: toSlot(message.slot) };
   }
 }

@@ -1,5 +1,5 @@
 import { Ctx, FieldResolver, Resolver, Root } from "type-graphql";
-import type { GraphQLContext } from "../graphql/context";
+import type { GraphQLContext } from "./context";
 import { User } from "../schema/user.type";
 import { visibleEmail } from "../services/access";
 

@@ -1,8 +1,8 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { WebhookDeliveryRow } from "../db/schema";
-import type { GraphQLContext } from "../graphql/context";
-import { LIST_BOUNDS, connectionComplexity, listComplexity } from "../graphql/query-limits";
-import { encodeDeliveryCursor, type WebhookEndpointView } from "../services/webhook.service";
+import type { GraphQLContext } from "./context";
+import { LIST_BOUNDS, connectionComplexity, listComplexity } from "../schema/list-cost";
+import { encodeDeliveryCursor, type WebhookEndpointView, type WebhookService } from "../services/webhook.service";
 import { PageArgs } from "../schema/pagination.args";
 import { Provider } from "../schema/provider.type";
 import { CreateWebhookEndpointInput, UpdateWebhookEndpointInput } from "../schema/webhook.input";
@@ -18,17 +18,19 @@ function toDelivery(row: WebhookDeliveryRow): WebhookDelivery {
 
 @Resolver(() => WebhookEndpoint)
 export class WebhookResolver {
+  constructor(private readonly webhooks: WebhookService) {}
+
   @Query(() => [WebhookEndpoint], {
     description: "The provider's owner's endpoints (an admin's: all).",
     complexity: listComplexity(LIST_BOUNDS.webhookEndpoints),
   })
   async webhookEndpoints(@Ctx() ctx: GraphQLContext): Promise<WebhookEndpoint[]> {
-    return (await ctx.services.webhooks.listEndpoints(ctx.viewer)).map(toEndpoint);
+    return (await this.webhooks.listEndpoints(ctx.viewer)).map(toEndpoint);
   }
 
   @Query(() => WebhookEndpoint, { description: "One endpoint the caller manages (an admin: any); NOT_FOUND otherwise." })
   async webhookEndpoint(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<WebhookEndpoint> {
-    return toEndpoint(await ctx.services.webhooks.getEndpoint(ctx.viewer, id));
+    return toEndpoint(await this.webhooks.getEndpoint(ctx.viewer, id));
   }
 
   @Mutation(() => WebhookEndpointSecret, { description: "A PROVIDER (for providers it owns) or an ADMIN." })
@@ -36,7 +38,7 @@ export class WebhookResolver {
     @Arg("input", () => CreateWebhookEndpointInput) input: CreateWebhookEndpointInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<WebhookEndpointSecret> {
-    const r = await ctx.services.webhooks.createEndpoint(ctx.viewer, input);
+    const r = await this.webhooks.createEndpoint(ctx.viewer, input);
     return { endpoint: toEndpoint(r.endpoint), secret: r.secret };
   }
 
@@ -46,17 +48,17 @@ export class WebhookResolver {
     @Arg("input", () => UpdateWebhookEndpointInput) input: UpdateWebhookEndpointInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<WebhookEndpoint> {
-    return toEndpoint(await ctx.services.webhooks.updateEndpoint(ctx.viewer, id, input));
+    return toEndpoint(await this.webhooks.updateEndpoint(ctx.viewer, id, input));
   }
 
   @Mutation(() => Boolean)
   deleteWebhookEndpoint(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<boolean> {
-    return ctx.services.webhooks.deleteEndpoint(ctx.viewer, id);
+    return this.webhooks.deleteEndpoint(ctx.viewer, id);
   }
 
   @Mutation(() => WebhookEndpointSecret, { description: "A new secret; the old one stops signing at once." })
   async rotateWebhookSecret(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<WebhookEndpointSecret> {
-    const r = await ctx.services.webhooks.rotateSecret(ctx.viewer, id);
+    const r = await this.webhooks.rotateSecret(ctx.viewer, id);
     return { endpoint: toEndpoint(r.endpoint), secret: r.secret };
   }
 
@@ -66,7 +68,7 @@ export class WebhookResolver {
     @Arg("eventId", () => ID) eventId: string,
     @Ctx() ctx: GraphQLContext,
   ): Promise<WebhookDelivery> {
-    return toDelivery(await ctx.services.webhooks.redeliver(ctx.viewer, endpointId, eventId));
+    return toDelivery(await this.webhooks.redeliver(ctx.viewer, endpointId, eventId));
   }
 
   @FieldResolver(() => Provider, { nullable: true, description: "Only this provider's events; null: every provider its owner owns (an admin's: all)." })
@@ -76,7 +78,7 @@ export class WebhookResolver {
 
   @FieldResolver(() => WebhookDeliveryConnection, { description: "Newest first.", complexity: connectionComplexity })
   async deliveries(@Root() endpoint: WebhookEndpoint, @Args(() => PageArgs) args: PageArgs, @Ctx() ctx: GraphQLContext): Promise<WebhookDeliveryConnection> {
-    const page = await ctx.services.webhooks.listDeliveries(endpoint.id, args.first, args.after);
+    const page = await this.webhooks.listDeliveries(endpoint.id, args.first, args.after);
     const edges = page.items.map((row) => ({ cursor: encodeDeliveryCursor(row.id), node: toDelivery(row) }));
     return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
   }

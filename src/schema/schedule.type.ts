@@ -1,5 +1,5 @@
 import { Field, InputType, Int, ObjectType } from "type-graphql";
-import { LIST_BOUNDS, listComplexity } from "../graphql/query-limits";
+import { LIST_BOUNDS, listComplexity } from "./list-cost";
 
 // Each window class is both the output type and its `…Input` twin: the fields are the same,
 // and the domain validates them (src/domain/schedule.ts).

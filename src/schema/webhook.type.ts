@@ -1,17 +1,6 @@
-import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
-import { BookingEventType } from "./enums";
+import { Field, ID, Int, ObjectType } from "type-graphql";
+import { BookingEventType, WebhookDeliveryStatus } from "./enums";
 import { PageInfo } from "./page-info.type";
-
-export const WebhookDeliveryStatus = { PENDING: "PENDING", SUCCEEDED: "SUCCEEDED", FAILED: "FAILED" } as const;
-export type WebhookDeliveryStatus = keyof typeof WebhookDeliveryStatus;
-
-registerEnumType(WebhookDeliveryStatus, {
-  name: "WebhookDeliveryStatus",
-  valuesConfig: {
-    PENDING: { description: "Not yet delivered; nextAttemptAt says when it is tried again." },
-    FAILED: { description: "Gave up after the last retry, or the endpoint was disabled." },
-  },
-});
 
 @ObjectType({ description: "One event sent (or to be sent) to one webhook endpoint." })
 export class WebhookDelivery {

@@ -1,6 +1,6 @@
 import type { ProviderRow } from "../db/schema";
 import { ForbiddenError, UnauthenticatedError } from "../domain/errors";
-import type { Viewer } from "./token.service";
+import type { Viewer } from "../domain/viewer";
 
 /**
  * Authorisation rules in one place (issue #2 "Who may do what"):

@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import argon2 from "argon2";
 import { z } from "zod";
 import type { Db, Tx } from "../db/client";
-import { isConstraintViolation } from "../db/pg-error";
 import {
   findRefreshToken,
   findSessionWithUser,
@@ -10,7 +9,7 @@ import {
   markRefreshTokenUsed,
   revokeSession,
   revokeSessionsOfUser,
-} from "../db/repositories/sessions.repository";
+} from "../db/repositories/session.repository";
 import {
   findUserByEmail,
   findUserById,
@@ -18,7 +17,7 @@ import {
   insertUser,
   updateUserCredentials,
   type Role,
-} from "../db/repositories/users.repository";
+} from "../db/repositories/user.repository";
 import type { UserRow } from "../db/schema";
 import type { Clock } from "../domain/clock";
 import { BadInputError, ConflictError, UnauthenticatedError } from "../domain/errors";
@@ -65,19 +64,25 @@ function check<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
   return r.data;
 }
 
+/** What {@link AuthService} needs. */
+export interface AuthDeps {
+  db: Db;
+  tokens: TokenService;
+  clock: Clock;
+  /** Refresh token lifetime in days (config `REFRESH_TOKEN_TTL_DAYS`). */
+  refreshTtlDays: number;
+  /** Failed-login throttle; none means unthrottled. */
+  throttle?: LoginThrottle;
+  /** Tells open sockets of ended sessions; none: they learn at their next operation. */
+  revocations?: RevocationPublisher;
+}
+
 /**
  * Accounts and sign-in. Passwords are hashed with argon2id (RFC 9106) by the `argon2`
  * package; refresh tokens are stored as SHA-256 hashes only.
  */
 export class AuthService {
-  constructor(
-    private readonly db: Db,
-    private readonly tokens: TokenService,
-    private readonly clock: Clock,
-    private readonly refreshTtlDays: number,
-    private readonly throttle?: LoginThrottle,
-    private readonly revocations?: RevocationPublisher,
-  ) {}
+  constructor(private readonly deps: AuthDeps) {}
 
   /**
    * Creates a CUSTOMER or PROVIDER account and signs it in.
@@ -92,15 +97,11 @@ export class AuthService {
       throw new BadInputError("role must be CUSTOMER or PROVIDER; ADMIN cannot be self-assigned", "role");
     }
     const passwordHash = await argon2.hash(password);
-    try {
-      return await this.db.transaction(async (tx) => {
-        const user = await insertUser(tx, { email, name, role: input.role, passwordHash, createdAt: this.clock.now() });
-        return this.issueTokens(tx, user);
-      });
-    } catch (err) {
-      if (isConstraintViolation(err, "users_email_key")) throw new ConflictError("EMAIL_TAKEN", "email is already registered");
-      throw err;
-    }
+    return this.deps.db.transaction(async (tx) => {
+      const inserted = await insertUser(tx, { email, name, role: input.role, passwordHash, createdAt: this.deps.clock.now() });
+      if (inserted.kind === "email-taken") throw new ConflictError("EMAIL_TAKEN", "email is already registered");
+      return this.issueTokens(tx, inserted.user);
+    });
   }
 
   /**
@@ -112,8 +113,8 @@ export class AuthService {
   async login(emailInput: string, password: string, clientAddress?: string): Promise<AuthResult> {
     const email = normaliseEmail(emailInput);
     // The attempt is counted before the password is checked, so a burst cannot outrun the count.
-    const permit = await this.throttle?.acquire(email, clientAddress);
-    const user = await findUserByEmail(this.db, email);
+    const permit = await this.deps.throttle?.acquire(email, clientAddress);
+    const user = await findUserByEmail(this.deps.db, email);
     // Verify against a hash even for unknown emails so timing does not reveal which emails exist.
     const hash = user?.passwordHash ?? (await this.dummyHash());
     const ok = await argon2.verify(hash, password).catch(() => false);
@@ -122,7 +123,7 @@ export class AuthService {
       throw new UnauthenticatedError("Invalid email or password");
     }
     await permit?.succeeded();
-    return this.db.transaction((tx) => this.issueTokens(tx, user));
+    return this.deps.db.transaction((tx) => this.issueTokens(tx, user));
   }
 
   /**
@@ -135,8 +136,8 @@ export class AuthService {
    *   `REFRESH_TOKEN_REUSED` when a spent token is replayed (the session is then revoked)
    */
   async refresh(refreshToken: string): Promise<AuthResult> {
-    const now = this.clock.now();
-    const outcome = await this.db.transaction(async (tx) => {
+    const now = this.deps.clock.now();
+    const outcome = await this.deps.db.transaction(async (tx) => {
       const found = await findRefreshToken(tx, hashRefreshToken(refreshToken), { forUpdate: true });
       if (!found || found.session.revokedAt) return { kind: "invalid" as const };
       if (found.token.usedAt) {
@@ -151,7 +152,7 @@ export class AuthService {
     });
     // The revocation above must commit, so the error is raised only after the transaction.
     if (outcome.kind === "reused") {
-      await this.revocations?.publishRevocation({ sessionIds: [outcome.sessionId], userIds: [] });
+      await this.deps.revocations?.publishRevocation({ sessionIds: [outcome.sessionId], userIds: [] });
       throw new UnauthenticatedError("Refresh token already used; the session has been revoked", "REFRESH_TOKEN_REUSED");
     }
     if (outcome.kind === "invalid") throw new UnauthenticatedError("Invalid refresh token");
@@ -164,11 +165,11 @@ export class AuthService {
    * @returns true when a session was revoked, false when the token is unknown or its session already ended
    */
   async logout(refreshToken: string): Promise<boolean> {
-    const found = await findRefreshToken(this.db, hashRefreshToken(refreshToken));
+    const found = await findRefreshToken(this.deps.db, hashRefreshToken(refreshToken));
     if (!found) return false;
-    const revoked = await revokeSession(this.db, found.session.id, "LOGOUT", this.clock.now());
+    const revoked = await revokeSession(this.deps.db, found.session.id, "LOGOUT", this.deps.clock.now());
     // Open sockets of the session close at once, on every instance.
-    if (revoked) await this.revocations?.publishRevocation({ sessionIds: [found.session.id], userIds: [] });
+    if (revoked) await this.deps.revocations?.publishRevocation({ sessionIds: [found.session.id], userIds: [] });
     return revoked;
   }
 
@@ -181,9 +182,9 @@ export class AuthService {
    * @throws UnauthenticatedError when the token is invalid, expired, or its session revoked
    */
   async authenticate(accessToken: string): Promise<AccessClaims> {
-    const claims = await this.tokens.verifyAccessToken(accessToken, this.clock.now());
+    const claims = await this.deps.tokens.verifyAccessToken(accessToken, this.deps.clock.now());
     if (!claims.sessionId) throw new UnauthenticatedError("Invalid access token");
-    const found = await findSessionWithUser(this.db, claims.sessionId);
+    const found = await findSessionWithUser(this.deps.db, claims.sessionId);
     if (!found || found.user.id !== claims.userId) throw new UnauthenticatedError("Invalid access token");
     if (found.session.revokedAt) throw new UnauthenticatedError("The session has ended; sign in again", "SESSION_REVOKED");
     return { userId: found.user.id, role: found.user.role, sessionId: found.session.id, expiresAt: claims.expiresAt };
@@ -192,7 +193,7 @@ export class AuthService {
   /** The signed-in user, or null for an anonymous caller. */
   async me(viewer: Viewer | null): Promise<UserRow | null> {
     if (!viewer) return null;
-    return (await findUserById(this.db, viewer.userId)) ?? null;
+    return (await findUserById(this.deps.db, viewer.userId)) ?? null;
   }
 
   /**
@@ -219,17 +220,15 @@ export class AuthService {
     const email = check(emailSchema, normaliseEmail(emailInput), "email");
     check(passwordSchema, password, "password");
     const passwordHash = await argon2.hash(password);
-    const now = this.clock.now();
-    const result = await this.db.transaction(async (tx) => {
+    const now = this.deps.clock.now();
+    const result = await this.deps.db.transaction(async (tx) => {
       const existing = await findUserByEmail(tx, email, { forUpdate: true });
       // A register that commits between this read and the insert makes the insert fail on the
       // unique email: refused below like any existing account, never overwritten.
       if (!existing) {
-        const user = await insertUser(tx, { email, name: opts.name ?? "Administrator", role: "ADMIN", passwordHash, createdAt: now }).catch((err: unknown) => {
-          if (isConstraintViolation(err, "users_email_key")) throw new ConflictError("ACCOUNT_EXISTS", `${email} was registered meanwhile; run again to see what to do`);
-          throw err;
-        });
-        return { user, outcome: "CREATED" as const, revoked: [] as string[] };
+        const inserted = await insertUser(tx, { email, name: opts.name ?? "Administrator", role: "ADMIN", passwordHash, createdAt: now });
+        if (inserted.kind === "email-taken") throw new ConflictError("ACCOUNT_EXISTS", `${email} was registered meanwhile; run again to see what to do`);
+        return { user: inserted.user, outcome: "CREATED" as const, revoked: [] as string[] };
       }
       if (existing.role === "ADMIN" && (await argon2.verify(existing.passwordHash, password).catch(() => false))) {
         return { user: existing, outcome: "UNCHANGED" as const, revoked: [] as string[] };
@@ -248,22 +247,22 @@ export class AuthService {
       return { user: { ...existing, role: "ADMIN" as const, passwordHash }, outcome, revoked };
     });
     if (result.outcome === "PASSWORD_RESET" || result.outcome === "PROMOTED") {
-      await this.revocations?.publishRevocation({ sessionIds: result.revoked, userIds: [result.user.id] });
+      await this.deps.revocations?.publishRevocation({ sessionIds: result.revoked, userIds: [result.user.id] });
     }
     return { user: result.user, outcome: result.outcome, revokedSessions: result.revoked.length };
   }
 
   /** Mints an access token and a refresh token in `sessionId` (a new session when absent). */
   private async issueTokens(tx: Tx, user: UserRow, sessionId?: string): Promise<AuthResult> {
-    const now = this.clock.now();
+    const now = this.deps.clock.now();
     const sid = sessionId ?? (await insertSession(tx, { userId: user.id, createdAt: now })).id;
-    const accessToken = await this.tokens.signAccessToken({ userId: user.id, role: user.role, sessionId: sid }, now);
-    const refresh = this.tokens.mintRefreshToken();
+    const accessToken = await this.deps.tokens.signAccessToken({ userId: user.id, role: user.role, sessionId: sid }, now);
+    const refresh = this.deps.tokens.mintRefreshToken();
     await insertRefreshToken(tx, {
       userId: user.id,
       familyId: sid,
       tokenHash: refresh.hash,
-      expiresAt: new Date(now.getTime() + this.refreshTtlDays * 86_400_000),
+      expiresAt: new Date(now.getTime() + this.deps.refreshTtlDays * 86_400_000),
       createdAt: now,
     });
     return { accessToken, refreshToken: refresh.token, user };

@@ -1,20 +1,17 @@
-import type { Db } from "../db/client";
-import { isConstraintViolation } from "../db/pg-error";
-import { findBookingByIdempotencyKey, insertBooking } from "../db/repositories/bookings.repository";
-import { findSlotForBooking } from "../db/repositories/slots.repository";
+import { findBookingByIdempotencyKey, insertBooking } from "../db/repositories/booking.repository";
+import { findSlotForBooking } from "../db/repositories/slot.repository";
 import type { BookingRow } from "../db/schema";
 import { initialState } from "../domain/booking-lifecycle";
-import type { Clock } from "../domain/clock";
 import { bookableAfter } from "../domain/schedule";
 import { BadInputError, ConflictError, NotFoundError } from "../domain/errors";
 import { parseId } from "../domain/ids";
 import { storableText } from "../domain/text";
-import type { LivePublisher } from "../events/live-publisher";
-import { toSlotSnapshot } from "../events/snapshots";
 import { requireRole } from "./access";
-import { recordBookingChanges, type RecordedChange } from "./booking-effects";
-import { claimSlotReleasingLapsedHold } from "./booking-expiry.service";
-import type { Viewer } from "./token.service";
+import type { RecordedChange } from "./booking-effects";
+import type { UseCaseDeps } from "./deps";
+import { occupy } from "./slot-occupancy";
+import type { Viewer } from "../domain/viewer";
+import type { ChangeSet } from "./unit-of-work";
 
 export interface CreateBookingInput {
   slotId: string;
@@ -43,14 +40,15 @@ function parseIdempotencyKey(key: string | null | undefined): string | null {
   return k;
 }
 
+/** What {@link BookingCreateService} needs. */
+export interface BookingCreateDeps extends UseCaseDeps {
+  /** Hold length in minutes (config `BOOKING_HOLD_MINUTES`). */
+  holdMinutes: number;
+}
+
 /** Books a slot for a customer. */
 export class BookingCreateService {
-  constructor(
-    private readonly db: Db,
-    private readonly clock: Clock,
-    private readonly live: LivePublisher,
-    private readonly holdMinutes: number,
-  ) {}
+  constructor(private readonly deps: BookingCreateDeps) {}
 
   /**
    * Claims the slot and creates the booking, its history and its outbox events in one
@@ -74,48 +72,46 @@ export class BookingCreateService {
       const replay = await this.findReplay(v.userId, key, slotId);
       if (replay) return { booking: replay, created: false };
     }
-
-    const now = this.clock.now();
-    let outcome;
     try {
-      outcome = await this.db.transaction(async (tx) => {
-        const found = await findSlotForBooking(tx, slotId);
-        if (!found) throw new NotFoundError("Slot", slotId);
-        const { slot } = found;
-        const init = initialState(found.requiresConfirmation, now, this.holdMinutes);
-        const startsAfter = bookableAfter(now, found.minimumNoticeMinutes);
-        const { claimed, expired } = await claimSlotReleasingLapsedHold(tx, slotId, init.slotStatus, now, startsAfter, slot.status);
-        if (!claimed) throw new ConflictError("SLOT_UNAVAILABLE", "The slot is no longer available");
-        const booking = await insertBooking(tx, {
-          slotId,
-          providerId: slot.providerId,
-          customerId: v.userId,
-          status: init.status,
-          holdExpiresAt: init.holdExpiresAt,
-          idempotencyKey: key,
-          createdAt: now,
-          updatedAt: now,
-        });
-        const changes: RecordedChange[] = [{ eventType: "BOOKING_CREATED", from: null, to: "PENDING", actorId: v.userId, reason: null }];
-        if (init.status === "CONFIRMED") {
-          changes.push({ eventType: "BOOKING_CONFIRMED", from: "PENDING", to: "CONFIRMED", actorId: null, reason: AUTO_CONFIRM_REASON });
-        }
-        const messages = await recordBookingChanges(tx, booking, claimed, changes, now);
-        return { booking, messages: [...(expired?.messages ?? []), ...messages], slot: claimed };
-      });
+      const booking = await this.deps.uow.run(this.deps.clock.now(), (changes) => this.book(changes, v, slotId, key));
+      return { booking, created: true };
     } catch (err) {
       // A concurrent request with the same key won: answer with its booking.
-      if (key && (isConstraintViolation(err, "bookings_customer_idempotency_key") || isSlotUnavailable(err))) {
+      if (key && (err instanceof IdempotencyKeyTaken || isSlotUnavailable(err))) {
         const replay = await this.findReplay(v.userId, key, slotId);
         if (replay) return { booking: replay, created: false };
       }
-      if (isConstraintViolation(err, "bookings_one_active_per_slot")) {
-        throw new ConflictError("SLOT_UNAVAILABLE", "The slot is no longer available");
-      }
       throw err;
     }
-    await this.live.publish({ bookingEvents: outcome.messages, slots: [toSlotSnapshot(outcome.slot)] });
-    return { booking: outcome.booking, created: true };
+  }
+
+  /** The booking transaction: occupy the slot, insert the booking, record its events. */
+  private async book(changes: ChangeSet, v: Viewer, slotId: string, key: string | null): Promise<BookingRow> {
+    const now = changes.at;
+    const found = await findSlotForBooking(changes.tx, slotId);
+    if (!found) throw new NotFoundError("Slot", slotId);
+    const init = initialState(found.requiresConfirmation, now, this.deps.holdMinutes);
+    const startsAfter = bookableAfter(now, found.minimumNoticeMinutes);
+    const claimed = await occupy(changes, slotId, init.status, { startsAfter, seenStatus: found.slot.status });
+    if (!claimed) throw slotUnavailable();
+    const inserted = await insertBooking(changes.tx, {
+      slotId,
+      providerId: claimed.providerId,
+      customerId: v.userId,
+      status: init.status,
+      holdExpiresAt: init.holdExpiresAt,
+      idempotencyKey: key,
+      createdAt: now,
+      updatedAt: now,
+    });
+    if (inserted.kind === "idempotency-key-taken") throw new IdempotencyKeyTaken();
+    if (inserted.kind === "slot-taken") throw slotUnavailable();
+    const recorded: RecordedChange[] = [{ eventType: "BOOKING_CREATED", from: null, to: "PENDING", actorId: v.userId, reason: null }];
+    if (init.status === "CONFIRMED") {
+      recorded.push({ eventType: "BOOKING_CONFIRMED", from: "PENDING", to: "CONFIRMED", actorId: null, reason: AUTO_CONFIRM_REASON });
+    }
+    await changes.recordBooking(inserted.booking, claimed, recorded);
+    return inserted.booking;
   }
 
   /**
@@ -123,11 +119,22 @@ export class BookingCreateService {
    * compared with the slot that request named, not the one a reschedule has since moved it to.
    */
   private async findReplay(customerId: string, key: string, slotId: string): Promise<BookingRow | undefined> {
-    const existing = await findBookingByIdempotencyKey(this.db, customerId, key);
+    const existing = await findBookingByIdempotencyKey(this.deps.db, customerId, key);
     if (existing && (existing.requestedSlotId ?? existing.slotId) !== slotId) {
       throw new ConflictError("IDEMPOTENCY_KEY_REUSED", "This idempotency key was already used for another slot");
     }
     return existing;
+  }
+}
+
+function slotUnavailable(): ConflictError {
+  return new ConflictError("SLOT_UNAVAILABLE", "The slot is no longer available");
+}
+
+/** A concurrent request with the same idempotency key committed first; its booking is the answer. */
+class IdempotencyKeyTaken extends Error {
+  constructor() {
+    super("a concurrent request with this idempotency key committed first");
   }
 }
 

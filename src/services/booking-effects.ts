@@ -1,5 +1,5 @@
 import type { Tx } from "../db/client";
-import { buildStatusChangesInsert } from "../db/repositories/bookings.repository";
+import { buildStatusChangesInsert } from "../db/repositories/booking.repository";
 import { executeTogether } from "../db/statements";
 import type { BookingRow, SlotRow } from "../db/schema";
 import type { BookingEventType, BookingStatus } from "../domain/booking-lifecycle";
@@ -29,16 +29,19 @@ export interface RecordedChange {
  * returns the live messages to publish once `tx` has committed. Every state change of a
  * booking goes through here, so history, outbox and live updates cannot drift apart.
  *
+ * Called by the unit of work (`ChangeSet.recordBooking`, src/services/unit-of-work.ts).
+ *
  * @param booking - the booking row after all `changes`
  * @param slot - the booking's slot (its times go into the envelope)
  * @param at - commit instant (UTC)
+ * @param requestId - the API request that caused the changes, if any (into each envelope)
  */
 export async function recordBookingChanges(
   tx: Tx,
   booking: BookingRow,
   slot: Pick<SlotRow, "startsAt" | "endsAt">,
   changes: readonly RecordedChange[],
-  at: Date,
+  { at, requestId }: { at: Date; requestId: string | undefined },
 ): Promise<BookingEventMessage[]> {
   const history = buildStatusChangesInsert(
     tx,
@@ -48,7 +51,14 @@ export async function recordBookingChanges(
   );
   const messages = changes.map((c) => {
     const snapshot = { ...booking, status: c.to };
-    const event = buildEnvelope(c.eventType, { booking: snapshot, slot }, { at, previousStatus: c.from, actorId: c.actorId, reason: c.reason, extra: c.extra });
+    const event = buildEnvelope(c.eventType, { booking: snapshot, slot }, {
+      at,
+      previousStatus: c.from,
+      actorId: c.actorId,
+      reason: c.reason,
+      requestId,
+      extra: c.extra,
+    });
     return { event, booking: toBookingSnapshot(snapshot) };
   });
   // With its booking snapshot, so the event log serves the booking as it was after the event.

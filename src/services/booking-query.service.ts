@@ -1,13 +1,15 @@
 import type { Db } from "../db/client";
-import { decodeCursor, parsePageSize, type Page } from "../db/cursor";
-import { findBookingById, listBookings } from "../db/repositories/bookings.repository";
-import { findProviderById } from "../db/repositories/providers.repository";
+import type { Page } from "../db/cursor";
+import { listBookings } from "../db/repositories/booking.repository";
+import { findProviderById } from "../db/repositories/provider.repository";
 import type { BookingRow, ProviderRow } from "../db/schema";
 import type { BookingStatus } from "../domain/booking-lifecycle";
 import { NotFoundError } from "../domain/errors";
 import { parseId } from "../domain/ids";
-import { canSeeBooking, requireProviderManager, requireViewer } from "./access";
-import type { Viewer } from "./token.service";
+import { requireProviderManager, requireViewer } from "./access";
+import { findVisibleBooking } from "./booking-rows";
+import { decodeCursor, parsePageSize } from "./page-input";
+import type { Viewer } from "../domain/viewer";
 
 export interface BookingPageArgs {
   status?: BookingStatus | null;
@@ -15,9 +17,14 @@ export interface BookingPageArgs {
   after?: string | null;
 }
 
+/** What {@link BookingQueryService} needs. */
+export interface BookingQueryDeps {
+  db: Db;
+}
+
 /** Reads of bookings, and the authorisation of booking subscriptions. */
 export class BookingQueryService {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly deps: BookingQueryDeps) {}
 
   /**
    * A booking visible to the caller.
@@ -26,17 +33,14 @@ export class BookingQueryService {
   async getBooking(viewer: Viewer | null, idInput: string): Promise<BookingRow> {
     const v = requireViewer(viewer);
     const id = parseId(idInput);
-    const booking = await findBookingById(this.db, id);
-    const provider = booking && (await findProviderById(this.db, booking.providerId));
-    if (!booking || !provider || !canSeeBooking(v, booking, provider)) throw new NotFoundError("Booking", id);
-    return booking;
+    return (await findVisibleBooking(this.deps.db, v, id)).booking;
   }
 
   /** The caller's own bookings as a customer, newest first. */
   async myBookings(viewer: Viewer | null, args: BookingPageArgs): Promise<Page<BookingRow>> {
     const v = requireViewer(viewer);
     const limit = parsePageSize(args.first);
-    return listBookings(this.db, { customerId: v.userId, status: args.status ?? undefined, limit, after: args.after ? decodeCursor(args.after) : undefined });
+    return listBookings(this.deps.db, { customerId: v.userId, status: args.status ?? undefined, limit, after: args.after ? decodeCursor(args.after) : undefined });
   }
 
   /**
@@ -47,7 +51,7 @@ export class BookingQueryService {
     const v = requireViewer(viewer);
     await this.requireManagedProvider(v, providerIdInput);
     const limit = parsePageSize(args.first);
-    return listBookings(this.db, {
+    return listBookings(this.deps.db, {
       providerId: parseId(providerIdInput, "providerId"),
       status: args.status ?? undefined,
       limit,
@@ -68,14 +72,14 @@ export class BookingQueryService {
   /** Checks a provider exists for public `slotAvailabilityChanged`. Returns the provider id. */
   async requireProvider(providerIdInput: string): Promise<string> {
     const id = parseId(providerIdInput, "providerId");
-    const provider = await findProviderById(this.db, id);
+    const provider = await findProviderById(this.deps.db, id);
     if (!provider) throw new NotFoundError("Provider", id);
     return provider.id;
   }
 
   private async requireManagedProvider(v: Viewer, providerIdInput: string): Promise<ProviderRow> {
     const id = parseId(providerIdInput, "providerId");
-    const provider = await findProviderById(this.db, id);
+    const provider = await findProviderById(this.deps.db, id);
     if (!provider) throw new NotFoundError("Provider", id);
     requireProviderManager(v, provider);
     return provider;

@@ -1,32 +1,30 @@
-import type { Db } from "../db/client";
-import { findBookingById, moveBooking } from "../db/repositories/bookings.repository";
-import { findProviderById } from "../db/repositories/providers.repository";
-import { findSlotById, findSlotForBooking, releaseSlot } from "../db/repositories/slots.repository";
-import type { BookingRow } from "../db/schema";
+import { moveBooking } from "../db/repositories/booking.repository";
+import { findSlotForBooking } from "../db/repositories/slot.repository";
+import type { BookingRow, ProviderRow } from "../db/schema";
 import { initialState, isActive, isHoldLapsed } from "../domain/booking-lifecycle";
-import type { Clock } from "../domain/clock";
 import { bookableAfter } from "../domain/schedule";
 import { BadInputError, ConflictError, NotFoundError } from "../domain/errors";
 import { parseId } from "../domain/ids";
-import type { LivePublisher } from "../events/live-publisher";
-import { toSlotSnapshot } from "../events/snapshots";
-import { canSeeBooking, requireViewer } from "./access";
-import { recordBookingChanges } from "./booking-effects";
-import { claimSlotReleasingLapsedHold } from "./booking-expiry.service";
-import type { Viewer } from "./token.service";
+import { requireViewer } from "./access";
+import { changedUnderLock, findVisibleBooking } from "./booking-rows";
+import type { UseCaseDeps } from "./deps";
+import { occupy, release } from "./slot-occupancy";
+import type { Viewer } from "../domain/viewer";
+import type { ChangeSet } from "./unit-of-work";
+
+/** What {@link BookingRescheduleService} needs. */
+export interface BookingRescheduleDeps extends UseCaseDeps {
+  /** Hold length in minutes (config `BOOKING_HOLD_MINUTES`). */
+  holdMinutes: number;
+}
 
 /** Moves bookings between slots of one provider. */
 export class BookingRescheduleService {
-  constructor(
-    private readonly db: Db,
-    private readonly clock: Clock,
-    private readonly live: LivePublisher,
-    private readonly holdMinutes: number,
-  ) {}
+  constructor(private readonly deps: BookingRescheduleDeps) {}
 
   /**
    * Moves a PENDING or CONFIRMED booking to another slot of the same provider in one
-   * transaction; the booking keeps its id. The target is claimed with the same conditional
+   * transaction; the booking keeps its id. The target is occupied with the same conditional
    * UPDATE as a new booking, the old slot is released, and the status follows the provider's
    * rule again: a provider that requires confirmation must accept the new time (PENDING with
    * a fresh hold), otherwise it is CONFIRMED. A BOOKING_RESCHEDULED event carries the previous
@@ -41,49 +39,40 @@ export class BookingRescheduleService {
     const v = requireViewer(viewer);
     const id = parseId(idInput);
     const targetId = parseId(slotIdInput, "slotId");
-    const now = this.clock.now();
-    const outcome = await this.db.transaction(async (tx) => {
-      const booking = await findBookingById(tx, id, { forUpdate: true });
-      const provider = booking && (await findProviderById(tx, booking.providerId));
-      if (!booking || !provider || !canSeeBooking(v, booking, provider)) throw new NotFoundError("Booking", id);
+    return this.deps.uow.run(this.deps.clock.now(), async (changes) => {
+      const { booking, provider } = await findVisibleBooking(changes.tx, v, id, { forUpdate: true });
       if (!isActive(booking.status)) throw new ConflictError("INVALID_TRANSITION", `Cannot reschedule a booking that is ${booking.status}`);
-      if (isHoldLapsed(booking.status, booking.holdExpiresAt, now)) throw new ConflictError("HOLD_EXPIRED", "The booking's hold has expired");
+      if (isHoldLapsed(booking.status, booking.holdExpiresAt, changes.at)) throw new ConflictError("HOLD_EXPIRED", "The booking's hold has expired");
       if (booking.slotId === targetId) throw new BadInputError("The booking is already on that slot", "slotId");
-      const found = await findSlotForBooking(tx, targetId);
-      if (!found) throw new NotFoundError("Slot", targetId);
-      const target = found.slot;
-      if (target.providerId !== booking.providerId) throw new BadInputError("A booking can only move to a slot of the same provider", "slotId");
-
-      const next = initialState(provider.requiresConfirmation, now, this.holdMinutes);
-      const startsAfter = bookableAfter(now, found.minimumNoticeMinutes);
-      const { claimed, expired } = await claimSlotReleasingLapsedHold(tx, targetId, next.slotStatus, now, startsAfter, target.status);
-      if (!claimed) throw new ConflictError("SLOT_UNAVAILABLE", "The target slot is no longer available");
-
-      const released = await releaseSlot(tx, booking.slotId, ["HELD", "BOOKED"], now);
-      const previous = released ?? (await findSlotById(tx, booking.slotId));
-      if (!previous) throw new Error(`slot ${booking.slotId} of booking ${id} is missing`);
-      const moved = await moveBooking(tx, id, booking.status, { slotId: targetId, status: next.status, holdExpiresAt: next.holdExpiresAt, updatedAt: now });
-      if (!moved) throw new Error(`booking ${id} changed under its row lock`);
-      const reason = `Rescheduled from ${previous.startsAt.toISOString()} to ${claimed.startsAt.toISOString()}`;
-      const messages = await recordBookingChanges(
-        tx,
-        moved,
-        claimed,
-        [
-          {
-            eventType: "BOOKING_RESCHEDULED",
-            from: booking.status,
-            to: next.status,
-            actorId: v.userId,
-            reason,
-            extra: { previousSlotId: previous.id, previousSlotStart: previous.startsAt.toISOString(), previousSlotEnd: previous.endsAt.toISOString() },
-          },
-        ],
-        now,
-      );
-      return { booking: moved, messages: [...(expired?.messages ?? []), ...messages], slots: [claimed, ...(released ? [released] : [])] };
+      return this.move(changes, v, booking, provider, targetId);
     });
-    await this.live.publish({ bookingEvents: outcome.messages, slots: outcome.slots.map(toSlotSnapshot) });
-    return outcome.booking;
+  }
+
+  /** Occupies the target, releases the old slot, moves the booking and records the event. */
+  private async move(changes: ChangeSet, v: Viewer, booking: BookingRow, provider: ProviderRow, targetId: string): Promise<BookingRow> {
+    const now = changes.at;
+    const found = await findSlotForBooking(changes.tx, targetId);
+    if (!found) throw new NotFoundError("Slot", targetId);
+    if (found.slot.providerId !== booking.providerId) throw new BadInputError("A booking can only move to a slot of the same provider", "slotId");
+    const next = initialState(provider.requiresConfirmation, now, this.deps.holdMinutes);
+    const startsAfter = bookableAfter(now, found.minimumNoticeMinutes);
+    const claimed = await occupy(changes, targetId, next.status, { startsAfter, seenStatus: found.slot.status });
+    if (!claimed) throw new ConflictError("SLOT_UNAVAILABLE", "The target slot is no longer available");
+    const previous = await release(changes, booking);
+    const moved = changedUnderLock(
+      await moveBooking(changes.tx, booking.id, booking.status, { slotId: targetId, status: next.status, holdExpiresAt: next.holdExpiresAt, updatedAt: now }),
+      booking.id,
+    );
+    await changes.recordBooking(moved, claimed, [
+      {
+        eventType: "BOOKING_RESCHEDULED",
+        from: booking.status,
+        to: next.status,
+        actorId: v.userId,
+        reason: `Rescheduled from ${previous.startsAt.toISOString()} to ${claimed.startsAt.toISOString()}`,
+        extra: { previousSlotId: previous.id, previousSlotStart: previous.startsAt.toISOString(), previousSlotEnd: previous.endsAt.toISOString() },
+      },
+    ]);
+    return moved;
   }
 }

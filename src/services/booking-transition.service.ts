@@ -1,18 +1,14 @@
-import type { Db } from "../db/client";
-import { findBookingById, updateBookingStatus } from "../db/repositories/bookings.repository";
-import { findProviderById } from "../db/repositories/providers.repository";
-import { findSlotById, releaseSlot, updateSlotStatus } from "../db/repositories/slots.repository";
+import { updateBookingStatus } from "../db/repositories/booking.repository";
 import type { BookingRow } from "../db/schema";
 import { decideTransition, isHoldLapsed, type BookingAction } from "../domain/booking-lifecycle";
-import type { Clock } from "../domain/clock";
-import { BadInputError, ConflictError, NotFoundError } from "../domain/errors";
+import { BadInputError, ConflictError } from "../domain/errors";
 import { parseId } from "../domain/ids";
 import { storableText } from "../domain/text";
-import type { LivePublisher } from "../events/live-publisher";
-import { toSlotSnapshot } from "../events/snapshots";
-import { canSeeBooking, requireProviderManager, requireViewer } from "./access";
-import { recordBookingChanges } from "./booking-effects";
-import type { Viewer } from "./token.service";
+import { requireProviderManager, requireViewer } from "./access";
+import { changedUnderLock, findVisibleBooking } from "./booking-rows";
+import type { UseCaseDeps } from "./deps";
+import { follow } from "./slot-occupancy";
+import type { Viewer } from "../domain/viewer";
 
 export const MAX_REASON_LENGTH = 500;
 
@@ -24,13 +20,12 @@ export function parseReason(reason: string | null | undefined): string | null {
   return r;
 }
 
+/** What {@link BookingTransitionService} needs. */
+export type BookingTransitionDeps = UseCaseDeps;
+
 /** Accept, reject and cancel: the caller-driven booking transitions. */
 export class BookingTransitionService {
-  constructor(
-    private readonly db: Db,
-    private readonly clock: Clock,
-    private readonly live: LivePublisher,
-  ) {}
+  constructor(private readonly deps: BookingTransitionDeps) {}
 
   /** The provider's owner (or an admin) confirms a PENDING booking; the slot becomes BOOKED. */
   acceptBooking(viewer: Viewer | null, id: string): Promise<BookingRow> {
@@ -61,36 +56,21 @@ export class BookingTransitionService {
     const v = requireViewer(viewer);
     const id = parseId(idInput);
     const reason = parseReason(reasonInput);
-    const now = this.clock.now();
-    const outcome = await this.db.transaction(async (tx) => {
-      const booking = await findBookingById(tx, id, { forUpdate: true });
-      const provider = booking && (await findProviderById(tx, booking.providerId));
-      if (!booking || !provider || !canSeeBooking(v, booking, provider)) throw new NotFoundError("Booking", id);
+    return this.deps.uow.run(this.deps.clock.now(), async (changes) => {
+      const { booking, provider } = await findVisibleBooking(changes.tx, v, id, { forUpdate: true });
       if (action === "accept" || action === "reject") requireProviderManager(v, provider);
       const t = decideTransition(booking.status, action);
-      if (action === "accept" && isHoldLapsed(booking.status, booking.holdExpiresAt, now)) {
+      if (action === "accept" && isHoldLapsed(booking.status, booking.holdExpiresAt, changes.at)) {
         throw new ConflictError("HOLD_EXPIRED", "The booking's hold has expired; the customer must book again");
       }
-      const updated = await updateBookingStatus(tx, id, booking.status, { status: t.to, reason: reason ?? booking.reason, updatedAt: now });
-      // The row is locked, so the guard cannot miss; this would mean a bug elsewhere.
-      if (!updated) throw new Error(`booking ${id} changed under its row lock`);
-      // Cancel and reject release the slot (withdrawn instead when the schedule no longer offers it).
-      const slot =
-        t.slotStatus === "AVAILABLE"
-          ? await releaseSlot(tx, booking.slotId, ["HELD", "BOOKED"], now)
-          : await updateSlotStatus(tx, booking.slotId, ["HELD", "BOOKED"], t.slotStatus, now);
-      const slotForEvent = slot ?? (await findSlotById(tx, booking.slotId));
-      if (!slotForEvent) throw new Error(`slot ${booking.slotId} of booking ${id} is missing`);
-      const messages = await recordBookingChanges(
-        tx,
-        updated,
-        slotForEvent,
-        [{ eventType: t.event, from: t.from, to: t.to, actorId: v.userId, reason }],
-        now,
+      const updated = changedUnderLock(
+        await updateBookingStatus(changes.tx, id, booking.status, { status: t.to, reason: reason ?? booking.reason, updatedAt: changes.at }),
+        id,
       );
-      return { booking: updated, messages, slot };
+      // Accept keeps the slot occupied (BOOKED); cancel and reject release it.
+      const slot = await follow(changes, booking, t.to);
+      await changes.recordBooking(updated, slot, [{ eventType: t.event, from: t.from, to: t.to, actorId: v.userId, reason }]);
+      return updated;
     });
-    await this.live.publish({ bookingEvents: outcome.messages, slots: outcome.slot ? [toSlotSnapshot(outcome.slot)] : [] });
-    return outcome.booking;
   }
 }

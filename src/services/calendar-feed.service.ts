@@ -7,12 +7,12 @@ import {
   insertCalendarFeedIfAbsent,
   replaceCalendarFeed,
 } from "../db/repositories/calendar.repository";
-import { findUserById } from "../db/repositories/users.repository";
+import { findUserById } from "../db/repositories/user.repository";
 import { buildBookingFeed } from "../domain/calendar-invite";
 import type { Clock } from "../domain/clock";
 import { SCHEDULE_LIMITS } from "../domain/schedule";
 import { requireViewer } from "./access";
-import type { Viewer } from "./token.service";
+import type { Viewer } from "../domain/viewer";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** How far back a feed reaches, in days (contract part 6). */
@@ -22,6 +22,16 @@ export const FEED_FUTURE_DAYS = SCHEDULE_LIMITS.horizonDays.max;
 /** Path of the feed route; the token follows it. */
 export const CALENDAR_FEED_PATH = "/calendar";
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+/** What {@link CalendarFeedService} needs. */
+export interface CalendarFeedDeps {
+  db: Db;
+  clock: Clock;
+  /** Server secret the token key is derived from. */
+  secret: string;
+  /** Public origin the URL starts with (e.g. `https://api.example.com`), read per call. */
+  baseUrl: () => string;
+}
 
 /**
  * Secret per-user iCalendar feeds (contract part 6, `User.calendarFeedUrl`).
@@ -37,17 +47,8 @@ const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 export class CalendarFeedService {
   private readonly key: Buffer;
 
-  /**
-   * @param secret - server secret the token key is derived from
-   * @param baseUrl - public origin the URL starts with (e.g. `https://api.example.com`), read per call
-   */
-  constructor(
-    private readonly db: Db,
-    private readonly clock: Clock,
-    secret: string,
-    private readonly baseUrl: () => string,
-  ) {
-    this.key = createHmac("sha256", secret).update("slotwise calendar feed v1").digest();
+  constructor(private readonly deps: CalendarFeedDeps) {
+    this.key = createHmac("sha256", deps.secret).update("slotwise calendar feed v1").digest();
   }
 
   /**
@@ -55,16 +56,16 @@ export class CalendarFeedService {
    */
   async feedUrl(viewer: Viewer | null, userId: string): Promise<string | null> {
     if (!viewer || viewer.userId !== userId) return null;
-    let row = await findCalendarFeedByUser(this.db, userId);
+    let row = await findCalendarFeedByUser(this.deps.db, userId);
     if (!row) {
       const nonce = randomBytes(32).toString("base64url");
-      await insertCalendarFeedIfAbsent(this.db, { userId, nonce, tokenHash: hashToken(this.tokenFor(userId, nonce)) });
-      row = await findCalendarFeedByUser(this.db, userId);
+      await insertCalendarFeedIfAbsent(this.deps.db, { userId, nonce, tokenHash: hashToken(this.tokenFor(userId, nonce)) });
+      row = await findCalendarFeedByUser(this.deps.db, userId);
       if (!row) throw new Error(`calendar feed of ${userId} vanished after insert`);
     }
     const token = this.tokenFor(userId, row.nonce);
     // The server secret changed (a development restart): re-key the same nonce so the URL shown works.
-    if (hashToken(token) !== row.tokenHash) await replaceCalendarFeed(this.db, { userId, nonce: row.nonce, tokenHash: hashToken(token) });
+    if (hashToken(token) !== row.tokenHash) await replaceCalendarFeed(this.deps.db, { userId, nonce: row.nonce, tokenHash: hashToken(token) });
     return this.urlOf(token);
   }
 
@@ -76,7 +77,7 @@ export class CalendarFeedService {
     const v = requireViewer(viewer);
     const nonce = randomBytes(32).toString("base64url");
     const token = this.tokenFor(v.userId, nonce);
-    await replaceCalendarFeed(this.db, { userId: v.userId, nonce, tokenHash: hashToken(token) });
+    await replaceCalendarFeed(this.deps.db, { userId: v.userId, nonce, tokenHash: hashToken(token) });
     return this.urlOf(token);
   }
 
@@ -88,12 +89,12 @@ export class CalendarFeedService {
   async render(token: string): Promise<string | undefined> {
     const bare = token.endsWith(".ics") ? token.slice(0, -4) : token;
     if (!TOKEN_PATTERN.test(bare)) return undefined;
-    const feed = await findCalendarFeedByTokenHash(this.db, hashToken(bare));
+    const feed = await findCalendarFeedByTokenHash(this.deps.db, hashToken(bare));
     if (!feed) return undefined;
-    const user = await findUserById(this.db, feed.userId);
+    const user = await findUserById(this.deps.db, feed.userId);
     if (!user) return undefined;
-    const now = this.clock.now().getTime();
-    const rows = await findFeedBookings(this.db, user.id, new Date(now - FEED_PAST_DAYS * DAY_MS), new Date(now + FEED_FUTURE_DAYS * DAY_MS));
+    const now = this.deps.clock.now().getTime();
+    const rows = await findFeedBookings(this.deps.db, user.id, new Date(now - FEED_PAST_DAYS * DAY_MS), new Date(now + FEED_FUTURE_DAYS * DAY_MS));
     return buildBookingFeed(
       `Slotwise: ${user.name}`,
       rows.map((r) => ({
@@ -117,7 +118,7 @@ export class CalendarFeedService {
   }
 
   private urlOf(token: string): string {
-    return `${this.baseUrl().replace(/\/+$/, "")}${CALENDAR_FEED_PATH}/${token}.ics`;
+    return `${this.deps.baseUrl().replace(/\/+$/, "")}${CALENDAR_FEED_PATH}/${token}.ics`;
   }
 }
 

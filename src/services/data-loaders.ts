@@ -1,12 +1,12 @@
 import DataLoader from "dataloader";
 import type { Db } from "../db/client";
-import { findStatusChangesByBookingIds, findUsersSharingBookingWith } from "../db/repositories/bookings.repository";
-import { findProvidersByIds } from "../db/repositories/providers.repository";
-import { findSchedulesByProviderIds } from "../db/repositories/schedules.repository";
-import { findSlotsByIds } from "../db/repositories/slots.repository";
-import { findUsersByIds } from "../db/repositories/users.repository";
+import { findStatusChangesByBookingIds, findUsersSharingBookingWith } from "../db/repositories/booking.repository";
+import { findProvidersByIds } from "../db/repositories/provider.repository";
+import { findSchedulesByProviderIds } from "../db/repositories/schedule.repository";
+import { findSlotsByIds } from "../db/repositories/slot.repository";
+import { findUsersByIds } from "../db/repositories/user.repository";
 import type { BookingStatusChangeRow, ProviderRow, ScheduleRow, SlotRow, UserRow } from "../db/schema";
-import type { Viewer } from "./token.service";
+import type { Viewer } from "../domain/viewer";
 
 /**
  * Batch loaders for every relation the schema resolves. Create one set per request

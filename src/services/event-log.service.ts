@@ -1,14 +1,14 @@
 import type { Db } from "../db/client";
-import { parsePageSize } from "../db/cursor";
-import { decodeEventCursor, type EventLogPosition } from "../db/event-cursor";
+import type { EventLogPosition } from "../db/event-cursor";
 import { pruneDeliveredEvents, type EventLogScope } from "../db/repositories/event-log.repository";
 import type { Clock } from "../domain/clock";
 import { BadInputError } from "../domain/errors";
 import { followEventLog, readEventLogAhead, type EventLogEdge, type FollowOptions } from "../events/event-log";
 import type { LivePubSub } from "../events/pubsub";
 import { requireViewer } from "./access";
+import { decodeEventCursor, parsePageSize } from "./page-input";
 import type { BookingQueryService } from "./booking-query.service";
-import type { Viewer } from "./token.service";
+import type { Viewer } from "../domain/viewer";
 
 /** Arguments of `bookingEvents` / `bookingEventStream`: exactly one of bookingId and providerId. */
 export interface EventLogArgs {
@@ -28,6 +28,20 @@ export interface EventLogPage {
 const DAY_MS = 24 * 60 * 60_000;
 const PRUNE_BATCH = 1_000;
 
+/** What {@link EventLogService} needs. */
+export interface EventLogDeps {
+  db: Db;
+  clock: Clock;
+  /** Authorises reads of a booking's or a provider's events. */
+  bookingQuery: BookingQueryService;
+  /** Wakes streams when an event commits; none: they poll. */
+  pubSub?: LivePubSub;
+  /** Days delivered events are kept (config `EVENT_RETENTION_DAYS`). */
+  retentionDays: number;
+  /** Timings of event-log streams (tests shorten them). */
+  followOptions?: FollowOptions;
+}
+
 /**
  * The event log (issue 14): every committed booking event, kept for `retentionDays` after it was
  * delivered everywhere, read page by page (`bookingEvents`) or followed live from a cursor
@@ -35,14 +49,7 @@ const PRUNE_BATCH = 1_000;
  * admins (NOT_FOUND to anyone else, as the booking itself); a provider's to its owner and admins.
  */
 export class EventLogService {
-  constructor(
-    private readonly db: Db,
-    private readonly clock: Clock,
-    private readonly bookingQuery: BookingQueryService,
-    private readonly pubSub: LivePubSub | undefined,
-    private readonly retentionDays: number,
-    private readonly followOptions: FollowOptions = {},
-  ) {}
+  constructor(private readonly deps: EventLogDeps) {}
 
   /**
    * One page of committed events, oldest first.
@@ -70,7 +77,7 @@ export class EventLogService {
     requireViewer(viewer);
     const after = args.after ? decodeEventCursor(args.after) : undefined;
     const scope = await this.authorize(viewer, args);
-    return followEventLog(this.db, this.pubSub, scope, after, this.followOptions);
+    return followEventLog(this.deps.db, this.deps.pubSub, scope, after, this.deps.followOptions);
   }
 
   /**
@@ -79,10 +86,10 @@ export class EventLogService {
    * @returns how many events were deleted
    */
   async pruneExpiredEvents(): Promise<number> {
-    const deliveredBefore = new Date(this.clock.now().getTime() - this.retentionDays * DAY_MS);
+    const deliveredBefore = new Date(this.deps.clock.now().getTime() - this.deps.retentionDays * DAY_MS);
     let total = 0;
     for (;;) {
-      const n = await pruneDeliveredEvents(this.db, { deliveredBefore, limit: PRUNE_BATCH });
+      const n = await pruneDeliveredEvents(this.deps.db, { deliveredBefore, limit: PRUNE_BATCH });
       total += n;
       if (n < PRUNE_BATCH) return total;
     }
@@ -94,10 +101,10 @@ export class EventLogService {
    * usually sees its own change at once. Whatever is still held back comes in a later read.
    */
   private async readSettled(scope: EventLogScope, after: EventLogPosition | undefined, limit: number): Promise<EventLogEdge[]> {
-    let read = await readEventLogAhead(this.db, scope, after, limit);
+    let read = await readEventLogAhead(this.deps.db, scope, after, limit);
     for (let wait = 10; read.heldBack && read.edges.length < limit && wait <= 160; wait *= 2) {
       await new Promise((r) => setTimeout(r, wait));
-      read = await readEventLogAhead(this.db, scope, after, limit);
+      read = await readEventLogAhead(this.deps.db, scope, after, limit);
     }
     return read.edges;
   }
@@ -106,7 +113,7 @@ export class EventLogService {
     const hasBooking = args.bookingId !== null && args.bookingId !== undefined;
     const hasProvider = args.providerId !== null && args.providerId !== undefined;
     if (hasBooking === hasProvider) throw new BadInputError("Give exactly one of bookingId and providerId", hasBooking ? "providerId" : "bookingId");
-    if (hasBooking) return { bookingId: await this.bookingQuery.authorizeBookingSubscription(viewer, args.bookingId!) };
-    return { providerId: await this.bookingQuery.authorizeProviderSubscription(viewer, args.providerId!) };
+    if (hasBooking) return { bookingId: await this.deps.bookingQuery.authorizeBookingSubscription(viewer, args.bookingId!) };
+    return { providerId: await this.deps.bookingQuery.authorizeProviderSubscription(viewer, args.providerId!) };
   }
 }

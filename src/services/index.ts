@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Config } from "../config";
 import type { Db } from "../db/client";
 import type { Clock } from "../domain/clock";
@@ -11,7 +12,6 @@ import { BookingExpiryService } from "./booking-expiry.service";
 import { BookingRescheduleService } from "./booking-reschedule.service";
 import { BookingQueryService } from "./booking-query.service";
 import { BookingTransitionService } from "./booking-transition.service";
-import { randomBytes } from "node:crypto";
 import { CalendarFeedService } from "./calendar-feed.service";
 import { createLoaders, type Loaders } from "./data-loaders";
 import { EventLogService } from "./event-log.service";
@@ -21,28 +21,30 @@ import { ProviderService } from "./provider.service";
 import { ReminderService } from "./reminder.service";
 import { ScheduleService } from "./schedule.service";
 import { SlotBlockService } from "./slot-block.service";
-import type { TokenService, Viewer } from "./token.service";
+import type { Viewer } from "../domain/viewer";
+import type { TokenService } from "./token.service";
+import { UnitOfWork } from "./unit-of-work";
 import { DEVELOPMENT_WEBHOOK_POLICY, WebhookService } from "./webhook.service";
 
-export type { Viewer } from "./token.service";
+export type { Viewer } from "../domain/viewer";
 export type { Loaders } from "./data-loaders";
 
 /** Every use-case, wired once per process. */
 export interface Services {
   auth: AuthService;
-  providers: ProviderService;
+  provider: ProviderService;
   bookingCreate: BookingCreateService;
   bookingTransition: BookingTransitionService;
   bookingQuery: BookingQueryService;
   outboxStatus: OutboxStatusService;
-  schedules: ScheduleService;
+  schedule: ScheduleService;
   bookingReschedule: BookingRescheduleService;
   bookingExpiry: BookingExpiryService;
-  reminders: ReminderService;
+  reminder: ReminderService;
   slotBlock: SlotBlockService;
   eventLog: EventLogService;
-  webhooks: WebhookService;
-  calendarFeeds: CalendarFeedService;
+  webhook: WebhookService;
+  calendarFeed: CalendarFeedService;
   /** A fresh set of DataLoaders for `viewer`; call once per request or subscription event. */
   createLoaders(viewer: Viewer | null): Loaders;
 }
@@ -66,33 +68,55 @@ export interface ServiceDeps {
    * start with. Default: a random secret per process and `http://127.0.0.1`.
    */
   calendarFeed?: { secret: string; baseUrl: () => string };
+  /**
+   * The id of the API request being served (`x-request-id`), read when a change starts and put
+   * into its events; undefined outside a request (workers). The composition root (`assembleServices` in
+   * src/core.ts) passes the request context that the HTTP and graphql-ws layers set; none: no ids.
+   */
+  requestId?: () => string | undefined;
 }
 
 /** `EVENT_RETENTION_DAYS`' default (DESIGN.md "Environment"). */
 const DEFAULT_EVENT_RETENTION_DAYS = 30;
 
 export function createServices(d: ServiceDeps): Services {
-  const bookingQuery = new BookingQueryService(d.db);
+  const uow = new UnitOfWork({ db: d.db, live: d.live, requestId: d.requestId ?? (() => undefined) });
+  const base = { db: d.db, clock: d.clock, uow };
+  const bookingQuery = new BookingQueryService({ db: d.db });
   return {
-    auth: new AuthService(d.db, d.tokens, d.clock, d.config.refreshTokenTtlDays, d.loginThrottle, d.live),
-    providers: new ProviderService(d.db, d.clock, d.live),
-    bookingCreate: new BookingCreateService(d.db, d.clock, d.live, d.config.bookingHoldMinutes),
-    bookingTransition: new BookingTransitionService(d.db, d.clock, d.live),
+    auth: new AuthService({
+      db: d.db,
+      tokens: d.tokens,
+      clock: d.clock,
+      refreshTtlDays: d.config.refreshTokenTtlDays,
+      throttle: d.loginThrottle,
+      revocations: d.live,
+    }),
+    provider: new ProviderService(base),
+    bookingCreate: new BookingCreateService({ ...base, holdMinutes: d.config.bookingHoldMinutes }),
+    bookingTransition: new BookingTransitionService(base),
     bookingQuery,
-    outboxStatus: new OutboxStatusService(d.db, d.clock, d.relayStatus ?? (() => undefined)),
-    schedules: new ScheduleService(d.db, d.clock, d.live),
-    bookingReschedule: new BookingRescheduleService(d.db, d.clock, d.live, d.config.bookingHoldMinutes),
-    bookingExpiry: new BookingExpiryService(d.db, d.clock, d.live),
-    reminders: new ReminderService(d.db, d.clock, d.live, d.config.reminderOffsetsMinutes),
-    slotBlock: new SlotBlockService(d.db, d.clock, d.live),
-    eventLog: new EventLogService(d.db, d.clock, bookingQuery, d.pubSub, d.config.eventRetentionDays ?? DEFAULT_EVENT_RETENTION_DAYS, d.eventStream),
-    webhooks: new WebhookService(d.db, d.clock, d.config.webhooks ?? DEVELOPMENT_WEBHOOK_POLICY),
-    calendarFeeds: new CalendarFeedService(
-      d.db,
-      d.clock,
-      d.calendarFeed?.secret ?? randomBytes(32).toString("hex"),
-      d.calendarFeed?.baseUrl ?? (() => "http://127.0.0.1"),
-    ),
+    outboxStatus: new OutboxStatusService({ db: d.db, clock: d.clock, relayStatus: d.relayStatus ?? (() => undefined) }),
+    schedule: new ScheduleService(base),
+    bookingReschedule: new BookingRescheduleService({ ...base, holdMinutes: d.config.bookingHoldMinutes }),
+    bookingExpiry: new BookingExpiryService(base),
+    reminder: new ReminderService({ ...base, offsets: d.config.reminderOffsetsMinutes }),
+    slotBlock: new SlotBlockService(base),
+    eventLog: new EventLogService({
+      db: d.db,
+      clock: d.clock,
+      bookingQuery,
+      pubSub: d.pubSub,
+      retentionDays: d.config.eventRetentionDays ?? DEFAULT_EVENT_RETENTION_DAYS,
+      followOptions: d.eventStream,
+    }),
+    webhook: new WebhookService({ db: d.db, clock: d.clock, policy: d.config.webhooks ?? DEVELOPMENT_WEBHOOK_POLICY }),
+    calendarFeed: new CalendarFeedService({
+      db: d.db,
+      clock: d.clock,
+      secret: d.calendarFeed?.secret ?? randomBytes(32).toString("hex"),
+      baseUrl: d.calendarFeed?.baseUrl ?? (() => "http://127.0.0.1"),
+    }),
     createLoaders: (viewer) => createLoaders(d.db, viewer),
   };
 }

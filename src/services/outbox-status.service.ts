@@ -3,7 +3,7 @@ import { readOutboxBacklog } from "../db/repositories/outbox.repository";
 import type { Clock } from "../domain/clock";
 import type { RelayRuntimeStatus } from "../events/outbox-relay";
 import { requireRole } from "./access";
-import type { Viewer } from "./token.service";
+import type { Viewer } from "../domain/viewer";
 
 /** The relay's state as admins see it. Ages are in seconds; instants UTC. */
 export interface OutboxStatus {
@@ -20,19 +20,23 @@ export interface OutboxStatus {
   sentByThisInstance: number;
 }
 
+/** What {@link OutboxStatusService} needs. */
+export interface OutboxStatusDeps {
+  db: Db;
+  clock: Clock;
+  /** This instance's relay state, when it runs one. */
+  relayStatus: () => RelayRuntimeStatus | undefined;
+}
+
 export class OutboxStatusService {
-  constructor(
-    private readonly db: Db,
-    private readonly clock: Clock,
-    private readonly relayStatus: () => RelayRuntimeStatus | undefined,
-  ) {}
+  constructor(private readonly deps: OutboxStatusDeps) {}
 
   /** @throws UnauthenticatedError / ForbiddenError unless the caller is an ADMIN */
   async getStatus(viewer: Viewer | null): Promise<OutboxStatus> {
     requireRole(viewer, ["ADMIN"]);
-    const backlog = await readOutboxBacklog(this.db);
-    const runtime = this.relayStatus();
-    const now = this.clock.now().getTime();
+    const backlog = await readOutboxBacklog(this.deps.db);
+    const runtime = this.deps.relayStatus();
+    const now = this.deps.clock.now().getTime();
     return {
       pending: backlog.pending,
       oldestPendingAt: backlog.oldestCreatedAt,

@@ -1,19 +1,17 @@
-import type { Db } from "../db/client";
-import { decodeCursor, parsePageSize, parseSlotPageSize, type Page } from "../db/cursor";
-import { isConstraintViolation } from "../db/pg-error";
-import { findProviderById, insertProvider, listProviders } from "../db/repositories/providers.repository";
-import { findSchedule } from "../db/repositories/schedules.repository";
-import { insertSlots, listAvailableSlots } from "../db/repositories/slots.repository";
+import type { Page } from "../db/cursor";
+import { findProviderById, insertProvider, listProviders } from "../db/repositories/provider.repository";
+import { findSchedule } from "../db/repositories/schedule.repository";
+import { insertSlots, listAvailableSlots } from "../db/repositories/slot.repository";
 import type { ProviderRow, SlotRow } from "../db/schema";
-import type { Clock } from "../domain/clock";
 import { BadInputError, ConflictError, NotFoundError } from "../domain/errors";
 import { parseId } from "../domain/ids";
+import { MAX_SLOTS_PER_CALL } from "../domain/page-limits";
 import { bookableAfter, isIanaZoneName } from "../domain/schedule";
 import { storableText } from "../domain/text";
-import type { LivePublisher } from "../events/live-publisher";
-import { toSlotSnapshot } from "../events/snapshots";
 import { requireProviderManager, requireRole, requireViewer } from "./access";
-import type { Viewer } from "./token.service";
+import type { UseCaseDeps } from "./deps";
+import { decodeCursor, parsePageSize, parseSlotPageSize } from "./page-input";
+import type { Viewer } from "../domain/viewer";
 
 export interface CreateProviderInput {
   name: string;
@@ -33,8 +31,7 @@ export interface AddAvailabilityInput {
   slotMinutes: number;
 }
 
-/** Most slots one `addAvailability` call may create (one slot a minute for ~2 weeks of 8 h days). */
-export const MAX_SLOTS_PER_CALL = 5_000;
+export { MAX_SLOTS_PER_CALL };
 /** Longest `availableSlots` window, in days. */
 export const MAX_SLOT_QUERY_DAYS = 93;
 
@@ -59,13 +56,12 @@ export function splitWindow(startsAt: Date, endsAt: Date, slotMinutes: number): 
   return Array.from({ length: count }, (_, i) => ({ startsAt: new Date(start + i * slotMs), endsAt: new Date(start + (i + 1) * slotMs) }));
 }
 
+/** What {@link ProviderService} needs. */
+export type ProviderDeps = UseCaseDeps;
+
 /** Providers and their one-off availability. */
 export class ProviderService {
-  constructor(
-    private readonly db: Db,
-    private readonly clock: Clock,
-    private readonly live: LivePublisher,
-  ) {}
+  constructor(private readonly deps: ProviderDeps) {}
 
   /**
    * Creates a provider owned by the caller.
@@ -77,24 +73,24 @@ export class ProviderService {
     const name = storableText(input.name, "name").trim();
     if (name.length === 0 || name.length > 200) throw new BadInputError("name must be 1 to 200 characters", "name");
     if (!isIanaZoneName(input.timeZone)) throw new BadInputError(`Unknown IANA time zone: ${input.timeZone}`, "timeZone");
-    return insertProvider(this.db, {
+    return insertProvider(this.deps.db, {
       ownerId: v.userId,
       name,
       timeZone: input.timeZone,
       requiresConfirmation: input.requiresConfirmation ?? true,
-      createdAt: this.clock.now(),
+      createdAt: this.deps.clock.now(),
     });
   }
 
   /** A provider by id (public); null when unknown. @throws BadInputError for a malformed id */
   async getProvider(id: string): Promise<ProviderRow | null> {
-    return (await findProviderById(this.db, parseId(id))) ?? null;
+    return (await findProviderById(this.deps.db, parseId(id))) ?? null;
   }
 
   /** Providers, oldest first. @throws BadInputError for a bad `first` or cursor */
   async listProviders(first: number | null | undefined, after: string | null | undefined): Promise<Page<ProviderRow>> {
     const limit = parsePageSize(first);
-    return listProviders(this.db, { limit, after: after ? decodeCursor(after) : undefined });
+    return listProviders(this.deps.db, { limit, after: after ? decodeCursor(after) : undefined });
   }
 
   /**
@@ -107,24 +103,17 @@ export class ProviderService {
     const v = requireViewer(viewer);
     const providerId = parseId(input.providerId, "providerId");
     const windows = splitWindow(input.startsAt, input.endsAt, input.slotMinutes);
-    const provider = await findProviderById(this.db, providerId);
+    const provider = await findProviderById(this.deps.db, providerId);
     if (!provider) throw new NotFoundError("Provider", providerId);
     requireProviderManager(v, provider);
-    const now = this.clock.now();
+    const now = this.deps.clock.now();
     if (input.startsAt.getTime() <= now.getTime()) throw new BadInputError("startsAt must be in the future", "startsAt");
-    let created: SlotRow[];
-    try {
-      created = await this.db.transaction((tx) =>
-        insertSlots(tx, windows.map((w) => ({ providerId, startsAt: w.startsAt, endsAt: w.endsAt, updatedAt: now }))),
-      );
-    } catch (err) {
-      if (isConstraintViolation(err, "slots_no_overlap")) {
-        throw new ConflictError("SLOT_OVERLAP", "The window overlaps existing slots of this provider");
-      }
-      throw err;
-    }
-    await this.live.publish({ bookingEvents: [], slots: created.map(toSlotSnapshot) });
-    return created;
+    return this.deps.uow.run(now, async (changes) => {
+      const inserted = await insertSlots(changes.tx, windows.map((w) => ({ providerId, startsAt: w.startsAt, endsAt: w.endsAt, updatedAt: now })));
+      if (inserted.kind === "slot-overlap") throw new ConflictError("SLOT_OVERLAP", "The window overlaps existing slots of this provider");
+      changes.slotChanged(...inserted.slots);
+      return inserted.slots;
+    });
   }
 
   /**
@@ -140,14 +129,14 @@ export class ProviderService {
     if (to.getTime() - from.getTime() > MAX_SLOT_QUERY_DAYS * 86_400_000) {
       throw new BadInputError(`the window may span at most ${MAX_SLOT_QUERY_DAYS} days`, "to");
     }
-    const provider = await findProviderById(this.db, providerId);
+    const provider = await findProviderById(this.deps.db, providerId);
     if (!provider) throw new NotFoundError("Provider", providerId);
-    const now = this.clock.now();
+    const now = this.deps.clock.now();
     // A schedule's minimum notice and horizon bound what is bookable; one-off slots have neither.
-    const schedule = await findSchedule(this.db, providerId);
+    const schedule = await findSchedule(this.deps.db, providerId);
     const notBefore = bookableAfter(now, schedule?.minimumNoticeMinutes);
     const until = schedule ? new Date(Math.min(to.getTime(), now.getTime() + schedule.horizonDays * 86_400_000)) : to;
     if (until.getTime() <= from.getTime()) return [];
-    return listAvailableSlots(this.db, { providerId, from, to: until, notBefore, limit });
+    return listAvailableSlots(this.deps.db, { providerId, from, to: until, notBefore, limit });
   }
 }

@@ -1,9 +1,5 @@
-import type { Db } from "../db/client";
-import { findDecidedReminderOffsets, insertReminderDecisions, lockBookingsDueForReminder } from "../db/repositories/bookings.repository";
-import type { Clock } from "../domain/clock";
-import type { LivePublisher } from "../events/live-publisher";
-import type { BookingEventMessage } from "../events/pubsub";
-import { recordBookingChanges } from "./booking-effects";
+import { findDecidedReminderOffsets, insertReminderDecisions, lockBookingsDueForReminder } from "../db/repositories/booking.repository";
+import type { UseCaseDeps } from "./deps";
 
 /**
  * Which reminder offsets are due for a slot starting at `start` (ms), given those already
@@ -20,15 +16,15 @@ export function dueReminders(offsets: readonly number[], start: number, now: num
   return { record: due, emit: Math.min(...due) };
 }
 
+/** What {@link ReminderService} needs. */
+export interface ReminderDeps extends UseCaseDeps {
+  /** Minutes before the start, e.g. [1440, 60] (config `REMINDER_OFFSETS_MINUTES`). */
+  offsets: readonly number[];
+}
+
 /** The reminder worker's use-case. */
 export class ReminderService {
-  constructor(
-    private readonly db: Db,
-    private readonly clock: Clock,
-    private readonly live: LivePublisher,
-    /** Minutes before the start, e.g. [1440, 60] (config `REMINDER_OFFSETS_MINUTES`). */
-    private readonly offsets: readonly number[],
-  ) {}
+  constructor(private readonly deps: ReminderDeps) {}
 
   /**
    * Emits BOOKING_REMINDER events (outbox + live) for CONFIRMED bookings whose reminder
@@ -40,33 +36,27 @@ export class ReminderService {
    * @returns how many reminders were emitted
    */
   async sendDueReminders(limit = 200): Promise<number> {
-    if (this.offsets.length === 0) return 0;
-    const now = this.clock.now();
-    const messages = await this.db.transaction(async (tx) => {
-      const out: BookingEventMessage[] = [];
-      const soon = await lockBookingsDueForReminder(tx, now, this.offsets, limit);
+    const { offsets } = this.deps;
+    if (offsets.length === 0) return 0;
+    return this.deps.uow.run(this.deps.clock.now(), async (changes) => {
+      const { tx, at } = changes;
+      let emitted = 0;
+      const soon = await lockBookingsDueForReminder(tx, at, offsets, limit);
       for (const { booking, slot } of soon) {
         const decided = await findDecidedReminderOffsets(tx, booking.id, slot.startsAt);
-        const { record, emit } = dueReminders(this.offsets, slot.startsAt.getTime(), now.getTime(), decided);
+        const { record, emit } = dueReminders(offsets, slot.startsAt.getTime(), at.getTime(), decided);
         if (emit === undefined) continue;
         const recorded = await insertReminderDecisions(
           tx,
-          record.map((o) => ({ bookingId: booking.id, offsetMinutes: o, slotStartsAt: slot.startsAt, emitted: o === emit, decidedAt: now })),
+          record.map((o) => ({ bookingId: booking.id, offsetMinutes: o, slotStartsAt: slot.startsAt, emitted: o === emit, decidedAt: at })),
         );
         if (!recorded.includes(emit)) continue;
-        out.push(
-          ...(await recordBookingChanges(
-            tx,
-            booking,
-            slot,
-            [{ eventType: "BOOKING_REMINDER", from: booking.status, to: booking.status, actorId: null, reason: null, transition: false, extra: { reminderOffsetMinutes: emit } }],
-            now,
-          )),
-        );
+        await changes.recordBooking(booking, slot, [
+          { eventType: "BOOKING_REMINDER", from: booking.status, to: booking.status, actorId: null, reason: null, transition: false, extra: { reminderOffsetMinutes: emit } },
+        ]);
+        emitted++;
       }
-      return out;
+      return emitted;
     });
-    if (messages.length > 0) await this.live.publish({ bookingEvents: messages, slots: [] });
-    return messages.length;
   }
 }

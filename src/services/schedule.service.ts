@@ -1,29 +1,27 @@
-import type { Db } from "../db/client";
-import { findProviderById } from "../db/repositories/providers.repository";
+import { findProviderById } from "../db/repositories/provider.repository";
 import {
   findSchedule,
   findSchedulesNeedingExtension,
   setGeneratedUntil,
   upsertSchedule,
-} from "../db/repositories/schedules.repository";
-import { isConstraintViolation } from "../db/pg-error";
+} from "../db/repositories/schedule.repository";
+import { constraintOutcome } from "../db/pg-error";
 import {
   insertSlotsSkippingOverlaps,
   markSlotsKeptBeyondSchedule,
   reviveWithdrawnSlots,
   slotKey,
   withdrawScheduleSlots,
-} from "../db/repositories/slots.repository";
-import type { ProviderRow, ScheduleRow, SlotRow } from "../db/schema";
-import type { Clock } from "../domain/clock";
+} from "../db/repositories/slot.repository";
+import type { ProviderRow, ScheduleRow } from "../db/schema";
 import { BadInputError, ConflictError, NotFoundError } from "../domain/errors";
 import { parseId } from "../domain/ids";
 import { scheduleSlotCountBounds } from "../domain/schedule-bounds";
 import { generateScheduleSlots, parseScheduleRules, type DateOverride, type ScheduleRules, type WeeklyWindow } from "../domain/schedule";
-import type { LivePublisher } from "../events/live-publisher";
-import { toSlotSnapshot } from "../events/snapshots";
 import { requireProviderManager, requireViewer } from "./access";
-import type { Viewer } from "./token.service";
+import type { UseCaseDeps } from "./deps";
+import type { Viewer } from "../domain/viewer";
+import type { ChangeSet } from "./unit-of-work";
 
 export interface SetScheduleInput {
   providerId: string;
@@ -62,13 +60,12 @@ export function rulesOf(schedule: ScheduleRow, provider: Pick<ProviderRow, "time
   };
 }
 
+/** What {@link ScheduleService} needs. */
+export type ScheduleDeps = UseCaseDeps;
+
 /** Weekly schedules and the slots generated from them. */
 export class ScheduleService {
-  constructor(
-    private readonly db: Db,
-    private readonly clock: Clock,
-    private readonly live: LivePublisher,
-  ) {}
+  constructor(private readonly deps: ScheduleDeps) {}
 
   /**
    * Replaces the provider's schedule and regenerates its future generated slots in one
@@ -88,7 +85,7 @@ export class ScheduleService {
   async setSchedule(viewer: Viewer | null, input: SetScheduleInput): Promise<ScheduleRow> {
     const v = requireViewer(viewer);
     const providerId = parseId(input.providerId, "providerId");
-    const provider = await findProviderById(this.db, providerId);
+    const provider = await findProviderById(this.deps.db, providerId);
     if (!provider) throw new NotFoundError("Provider", providerId);
     requireProviderManager(v, provider);
     const rules = parseScheduleRules({
@@ -100,7 +97,7 @@ export class ScheduleService {
       weekly: input.weekly,
       overrides: input.overrides ?? [],
     });
-    const now = this.clock.now();
+    const now = this.deps.clock.now();
     const until = new Date(now.getTime() + rules.horizonDays * DAY_MS);
     // Counted before anything is generated: an oversized schedule is refused by arithmetic, without
     // the work (and the event-loop time) of laying out every one of its slots first.
@@ -109,61 +106,58 @@ export class ScheduleService {
     // Past that refusal, generation is bounded by `bounds.atMost`: the limit plus about four days of slots.
     const desired = generateScheduleSlots(rules, now, until).filter((s) => s.startsAt.getTime() > now.getTime());
     if (desired.length > MAX_SCHEDULE_SLOTS) throw tooManySlots(String(desired.length));
-    let result;
     try {
-      result = await this.saveAndRegenerate(providerId, rules, desired, now, until);
+      return await this.deps.uow.run(now, (changes) => this.saveAndRegenerate(changes, providerId, rules, desired, until));
     } catch (err) {
       // reviveWithdrawnSlots checks for occupied time first, but a slot inserted concurrently and
       // not yet committed is invisible to that check; the exclusion constraint catches it.
-      if (isConstraintViolation(err, "slots_no_overlap")) {
+      if (constraintOutcome(err) === "slot-overlap") {
         throw new ConflictError("SLOT_OVERLAP", "Another change took some of this schedule's times while it was being saved; nothing was changed, retry");
       }
       throw err;
     }
-    const { schedule, changed } = result;
-    await this.live.publish({ bookingEvents: [], slots: changed.map(toSlotSnapshot) });
-    return schedule;
   }
 
-  private saveAndRegenerate(
+  /** The schedule's transaction: save it, then withdraw, revive and insert slots to match it. */
+  private async saveAndRegenerate(
+    changes: ChangeSet,
     providerId: string,
     rules: ScheduleRules,
     desired: readonly { startsAt: Date; endsAt: Date }[],
-    now: Date,
     until: Date,
-  ): Promise<{ schedule: ScheduleRow; changed: SlotRow[] }> {
-    return this.db.transaction(async (tx) => {
-      // Locking the schedule row (when there is one) serialises setSchedule and horizon extension.
-      await findSchedule(tx, providerId, { forUpdate: true });
-      const saved = await upsertSchedule(tx, providerId, {
-        slotMinutes: rules.slotMinutes,
-        bufferMinutes: rules.bufferMinutes,
-        minimumNoticeMinutes: rules.minimumNoticeMinutes,
-        horizonDays: rules.horizonDays,
-        weekly: rules.weekly,
-        overrides: rules.overrides,
-        generatedUntil: until,
-        updatedAt: now,
-      });
-      const keys = new Set(desired.map(slotKey));
-      const region = { providerId, from: now, keep: keys, now };
-      // Marked before and after the withdrawal: a slot released in between is withdrawn there,
-      // one claimed in between is marked by the second pass.
-      await markSlotsKeptBeyondSchedule(tx, region);
-      const withdrawn = await withdrawScheduleSlots(tx, region);
-      await markSlotsKeptBeyondSchedule(tx, region);
-      const revived = await reviveWithdrawnSlots(tx, { providerId, from: now, keys, now });
-      const inserted = await insertSlotsSkippingOverlaps(
-        tx,
-        desired.map((s) => ({ providerId, startsAt: s.startsAt, endsAt: s.endsAt, source: "SCHEDULE" as const, updatedAt: now })),
-      );
-      return { schedule: saved, changed: [...withdrawn, ...revived, ...inserted] };
+  ): Promise<ScheduleRow> {
+    const { tx, at: now } = changes;
+    // Locking the schedule row (when there is one) serialises setSchedule and horizon extension.
+    await findSchedule(tx, providerId, { forUpdate: true });
+    const saved = await upsertSchedule(tx, providerId, {
+      slotMinutes: rules.slotMinutes,
+      bufferMinutes: rules.bufferMinutes,
+      minimumNoticeMinutes: rules.minimumNoticeMinutes,
+      horizonDays: rules.horizonDays,
+      weekly: rules.weekly,
+      overrides: rules.overrides,
+      generatedUntil: until,
+      updatedAt: now,
     });
+    const keys = new Set(desired.map(slotKey));
+    const region = { providerId, from: now, keep: keys, now };
+    // Marked before and after the withdrawal: a slot released in between is withdrawn there,
+    // one claimed in between is marked by the second pass.
+    await markSlotsKeptBeyondSchedule(tx, region);
+    const withdrawn = await withdrawScheduleSlots(tx, region);
+    await markSlotsKeptBeyondSchedule(tx, region);
+    const revived = await reviveWithdrawnSlots(tx, { providerId, from: now, keys, now });
+    const inserted = await insertSlotsSkippingOverlaps(
+      tx,
+      desired.map((s) => ({ providerId, startsAt: s.startsAt, endsAt: s.endsAt, source: "SCHEDULE" as const, updatedAt: now })),
+    );
+    changes.slotChanged(...withdrawn, ...revived, ...inserted);
+    return saved;
   }
 
   /** A provider's schedule, or null when it has none. */
   async getSchedule(providerId: string): Promise<ScheduleRow | null> {
-    return (await findSchedule(this.db, providerId)) ?? null;
+    return (await findSchedule(this.deps.db, providerId)) ?? null;
   }
 
   /**
@@ -175,15 +169,16 @@ export class ScheduleService {
    * @returns how many slots were added
    */
   async extendHorizons(limit = 100): Promise<number> {
-    const now = this.clock.now();
+    const now = this.deps.clock.now();
     let added = 0;
-    const due = await findSchedulesNeedingExtension(this.db, now, limit);
+    const due = await findSchedulesNeedingExtension(this.deps.db, now, limit);
     for (const candidate of due) {
       const target = new Date(now.getTime() + candidate.horizonDays * DAY_MS);
-      const inserted: SlotRow[] = await this.db.transaction(async (tx) => {
+      added += await this.deps.uow.run(now, async (changes) => {
+        const { tx } = changes;
         const schedule = await findSchedule(tx, candidate.providerId, { forUpdate: true });
         const provider = await findProviderById(tx, candidate.providerId);
-        if (!schedule || !provider || schedule.generatedUntil.getTime() >= target.getTime() - DAY_MS) return [];
+        if (!schedule || !provider || schedule.generatedUntil.getTime() >= target.getTime() - DAY_MS) return 0;
         const from = new Date(Math.max(schedule.generatedUntil.getTime(), now.getTime()));
         const slots = generateScheduleSlots(rulesOf(schedule, provider), from, target);
         const rows = await insertSlotsSkippingOverlaps(
@@ -191,10 +186,9 @@ export class ScheduleService {
           slots.map((s) => ({ providerId: provider.id, startsAt: s.startsAt, endsAt: s.endsAt, source: "SCHEDULE" as const, updatedAt: now })),
         );
         await setGeneratedUntil(tx, provider.id, target);
-        return rows;
+        changes.slotChanged(...rows);
+        return rows.length;
       });
-      added += inserted.length;
-      if (inserted.length > 0) await this.live.publish({ bookingEvents: [], slots: inserted.map(toSlotSnapshot) });
     }
     return added;
   }

@@ -1,22 +1,19 @@
-import type { Db } from "../db/client";
-import { findProviderById } from "../db/repositories/providers.repository";
-import { findSlotById, updateSlotStatus } from "../db/repositories/slots.repository";
+import { findProviderById } from "../db/repositories/provider.repository";
+import { findSlotById } from "../db/repositories/slot.repository";
 import type { SlotRow } from "../db/schema";
-import type { Clock } from "../domain/clock";
 import { ConflictError, NotFoundError } from "../domain/errors";
 import { parseId } from "../domain/ids";
-import type { LivePublisher } from "../events/live-publisher";
-import { toSlotSnapshot } from "../events/snapshots";
 import { requireProviderManager, requireViewer } from "./access";
-import type { Viewer } from "./token.service";
+import type { UseCaseDeps } from "./deps";
+import { block, unblock } from "./slot-occupancy";
+import type { Viewer } from "../domain/viewer";
+
+/** What {@link SlotBlockService} needs. */
+export type SlotBlockDeps = UseCaseDeps;
 
 /** Taking single slots off sale and back. */
 export class SlotBlockService {
-  constructor(
-    private readonly db: Db,
-    private readonly clock: Clock,
-    private readonly live: LivePublisher,
-  ) {}
+  constructor(private readonly deps: SlotBlockDeps) {}
 
   /**
    * AVAILABLE -> BLOCKED, by the provider's owner (or an admin). Blocking a blocked slot is a no-op.
@@ -37,19 +34,17 @@ export class SlotBlockService {
   private async change(viewer: Viewer | null, idInput: string, from: "AVAILABLE" | "BLOCKED", to: "AVAILABLE" | "BLOCKED"): Promise<SlotRow> {
     const v = requireViewer(viewer);
     const id = parseId(idInput);
-    const slot = await findSlotById(this.db, id);
-    const provider = slot && (await findProviderById(this.db, slot.providerId));
+    const { db, uow, clock } = this.deps;
+    const slot = await findSlotById(db, id);
+    const provider = slot && (await findProviderById(db, slot.providerId));
     if (!slot || !provider) throw new NotFoundError("Slot", id);
     requireProviderManager(v, provider);
     // The conditional UPDATE decides under the row lock; a booking racing for the slot either
     // claimed it first (we refuse) or finds it BLOCKED (it gets SLOT_UNAVAILABLE).
     // An unblock never puts back on sale a schedule slot the current schedule no longer offers.
-    const changed = await updateSlotStatus(this.db, id, [from], to, this.clock.now(), { allowWithdrawOnRelease: to !== "AVAILABLE" });
-    if (changed) {
-      await this.live.publish({ bookingEvents: [], slots: [toSlotSnapshot(changed)] });
-      return changed;
-    }
-    const current = await findSlotById(this.db, id);
+    const changed = await uow.run(clock.now(), (changes) => (to === "BLOCKED" ? block(changes, id) : unblock(changes, id)));
+    if (changed) return changed;
+    const current = await findSlotById(db, id);
     if (current?.status === to) return current;
     if (current?.withdrawn || (to === "AVAILABLE" && current?.withdrawOnRelease)) {
       throw new ConflictError("INVALID_TRANSITION", "The slot was withdrawn by a schedule change; change the schedule instead");

@@ -1,13 +1,9 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { SignJWT, errors as joseErrors, jwtVerify } from "jose";
-import type { Role } from "../db/repositories/users.repository";
 import { UnauthenticatedError } from "../domain/errors";
+import type { Viewer } from "../domain/viewer";
 
-/** The authenticated caller, as read from a verified access token. */
-export interface Viewer {
-  userId: string;
-  role: Role;
-}
+export type { Viewer } from "../domain/viewer";
 
 /** What a verified access token says: the caller, its session and when the token expires. */
 export interface AccessClaims extends Viewer {

@@ -1,13 +1,14 @@
 import type { WebhookConfig } from "../config";
 import type { Db } from "../db/client";
-import { parsePageSize, type Page } from "../db/cursor";
-import { findProviderById } from "../db/repositories/providers.repository";
-import { findUserById } from "../db/repositories/users.repository";
+import type { Page } from "../db/cursor";
+import { parsePageSize } from "./page-input";
+import { findProviderById } from "../db/repositories/provider.repository";
+import { findUserById } from "../db/repositories/user.repository";
 import {
   findOutboxEventByEventId,
   insertDeliveries,
   listDeliveriesOfEndpoint,
-} from "../db/repositories/webhook-deliveries.repository";
+} from "../db/repositories/webhook-delivery.repository";
 import {
   countWebhookEndpointsOwnedBy,
   deleteWebhookEndpointRow,
@@ -17,7 +18,7 @@ import {
   listWebhookEndpointsManagedBy,
   replaceWebhookSecret,
   updateWebhookEndpointRow,
-} from "../db/repositories/webhook-endpoints.repository";
+} from "../db/repositories/webhook-endpoint.repository";
 import type { WebhookDeliveryRow, WebhookEndpointRow } from "../db/schema";
 import type { BookingEventType } from "../domain/booking-lifecycle";
 import type { Clock } from "../domain/clock";
@@ -27,7 +28,7 @@ import { generateWebhookSecret, sealWebhookSecret } from "../domain/webhook-secr
 import { MAX_WEBHOOK_ENDPOINTS_PER_OWNER, endpointReceives } from "../domain/webhooks";
 import { receiverAddressRefusal } from "../events/webhook-sender";
 import { requireProviderManager, requireRole } from "./access";
-import type { Viewer } from "./token.service";
+import type { Viewer } from "../domain/viewer";
 
 /** Which receivers the service accepts, and the key that seals secrets. */
 export type WebhookPolicy = Pick<WebhookConfig, "requireHttps" | "allowLoopback" | "allowPrivateNetworks" | "secretKey">;
@@ -52,22 +53,26 @@ function toView(row: WebhookEndpointRow): WebhookEndpointView {
   return view;
 }
 
+/** What {@link WebhookService} needs. */
+export interface WebhookDeps {
+  db: Db;
+  clock: Clock;
+  /** Which endpoint URLs are accepted. */
+  policy: WebhookPolicy;
+}
+
 /**
  * Managing webhook endpoints (issue 14 "Signed webhooks"): a PROVIDER for the providers it owns,
  * an ADMIN for all. Endpoints another user manages are NOT_FOUND; CUSTOMERs are FORBIDDEN.
  * Delivery itself is the worker's (src/workers/webhook-delivery.worker.ts).
  */
 export class WebhookService {
-  constructor(
-    private readonly db: Db,
-    private readonly clock: Clock,
-    private readonly policy: WebhookPolicy,
-  ) {}
+  constructor(private readonly deps: WebhookDeps) {}
 
   /** The caller's endpoints (an admin's: all), oldest first. */
   async listEndpoints(viewer: Viewer | null): Promise<WebhookEndpointView[]> {
     const v = requireRole(viewer, ["PROVIDER", "ADMIN"]);
-    return (await listWebhookEndpointsManagedBy(this.db, { userId: v.userId, all: v.role === "ADMIN" })).map(toView);
+    return (await listWebhookEndpointsManagedBy(this.deps.db, { userId: v.userId, all: v.role === "ADMIN" })).map(toView);
   }
 
   /** One endpoint the caller manages. @throws UnauthenticatedError, ForbiddenError (customer), NotFoundError */
@@ -85,20 +90,20 @@ export class WebhookService {
     let providerId: string | null = null;
     if (input.providerId !== undefined && input.providerId !== null) {
       providerId = parseId(input.providerId, "providerId");
-      const provider = await findProviderById(this.db, providerId);
+      const provider = await findProviderById(this.deps.db, providerId);
       if (!provider) throw new NotFoundError("Provider", providerId);
       requireProviderManager(v, provider);
     }
     const url = await this.checkUrl(input.url);
     // Admins manage every endpoint and their list is not bounded by the cap anyway.
-    if (v.role !== "ADMIN" && (await countWebhookEndpointsOwnedBy(this.db, v.userId)) >= MAX_WEBHOOK_ENDPOINTS_PER_OWNER) {
+    if (v.role !== "ADMIN" && (await countWebhookEndpointsOwnedBy(this.deps.db, v.userId)) >= MAX_WEBHOOK_ENDPOINTS_PER_OWNER) {
       throw new ConflictError("WEBHOOK_ENDPOINT_LIMIT", `at most ${MAX_WEBHOOK_ENDPOINTS_PER_OWNER} webhook endpoints per user; delete one first`);
     }
     const secret = generateWebhookSecret();
     const row = await insertWebhookEndpoint(
-      this.db,
-      { ownerId: v.userId, providerId, url, eventTypes: eventTypesOf(input.eventTypes), secret: sealWebhookSecret(secret, this.policy.secretKey) },
-      this.clock.now(),
+      this.deps.db,
+      { ownerId: v.userId, providerId, url, eventTypes: eventTypesOf(input.eventTypes), secret: sealWebhookSecret(secret, this.deps.policy.secretKey) },
+      this.deps.clock.now(),
     );
     return { endpoint: toView(row), secret };
   }
@@ -110,12 +115,12 @@ export class WebhookService {
   async updateEndpoint(viewer: Viewer | null, id: string, input: WebhookEndpointInput & { enabled: boolean }): Promise<WebhookEndpointView> {
     const endpoint = await this.managedEndpoint(viewer, id);
     const url = await this.checkUrl(input.url);
-    const row = await this.db.transaction(async (tx) => {
+    const row = await this.deps.db.transaction(async (tx) => {
       const updated = await updateWebhookEndpointRow(
         tx,
         endpoint.id,
         { url, eventTypes: eventTypesOf(input.eventTypes), enabled: input.enabled, disabledReason: "disabled by its owner" },
-        this.clock.now(),
+        this.deps.clock.now(),
       );
       if (updated && !input.enabled) await failPendingDeliveriesOf(tx, endpoint.id, "endpoint disabled by its owner");
       return updated;
@@ -127,7 +132,7 @@ export class WebhookService {
   /** Deletes an endpoint with its deliveries. @throws NotFoundError */
   async deleteEndpoint(viewer: Viewer | null, id: string): Promise<boolean> {
     const endpoint = await this.managedEndpoint(viewer, id);
-    if (!(await deleteWebhookEndpointRow(this.db, endpoint.id))) throw new NotFoundError("WebhookEndpoint", id);
+    if (!(await deleteWebhookEndpointRow(this.deps.db, endpoint.id))) throw new NotFoundError("WebhookEndpoint", id);
     return true;
   }
 
@@ -135,7 +140,7 @@ export class WebhookService {
   async rotateSecret(viewer: Viewer | null, id: string): Promise<{ endpoint: WebhookEndpointView; secret: string }> {
     const endpoint = await this.managedEndpoint(viewer, id);
     const secret = generateWebhookSecret();
-    const row = await replaceWebhookSecret(this.db, endpoint.id, sealWebhookSecret(secret, this.policy.secretKey), this.clock.now());
+    const row = await replaceWebhookSecret(this.deps.db, endpoint.id, sealWebhookSecret(secret, this.deps.policy.secretKey), this.deps.clock.now());
     if (!row) throw new NotFoundError("WebhookEndpoint", id);
     return { endpoint: toView(row), secret };
   }
@@ -148,12 +153,12 @@ export class WebhookService {
   async redeliver(viewer: Viewer | null, endpointId: string, eventId: string): Promise<WebhookDeliveryRow> {
     const endpoint = await this.managedEndpoint(viewer, endpointId);
     if (!isId(eventId)) throw new NotFoundError("Event", eventId);
-    const event = await findOutboxEventByEventId(this.db, eventId.toLowerCase());
+    const event = await findOutboxEventByEventId(this.deps.db, eventId.toLowerCase());
     if (!event) throw new NotFoundError("Event", eventId);
     const providerId = String((event.payload as { providerId?: unknown }).providerId ?? "");
     const [owner, provider] = await Promise.all([
-      findUserById(this.db, endpoint.ownerId),
-      isId(providerId) ? findProviderById(this.db, providerId) : Promise.resolve(undefined),
+      findUserById(this.deps.db, endpoint.ownerId),
+      isId(providerId) ? findProviderById(this.deps.db, providerId) : Promise.resolve(undefined),
     ]);
     const inScope = endpointReceives(
       { eventTypes: [], providerId: endpoint.providerId, ownerId: endpoint.ownerId, ownerIsAdmin: owner?.role === "ADMIN" },
@@ -162,9 +167,9 @@ export class WebhookService {
     if (!inScope) throw new NotFoundError("Event", eventId);
     if (!endpoint.enabled) throw new ConflictError("WEBHOOK_ENDPOINT_DISABLED", "The endpoint is disabled; enable it first");
     const [row] = await insertDeliveries(
-      this.db,
+      this.deps.db,
       [{ endpointId: endpoint.id, outboxId: event.id, eventId: event.eventId, eventType: event.eventType, bookingId: event.bookingId }],
-      this.clock.now(),
+      this.deps.clock.now(),
     );
     return row!;
   }
@@ -175,16 +180,16 @@ export class WebhookService {
    */
   async listDeliveries(endpointId: string, first: number | null | undefined, after: string | null | undefined): Promise<Page<WebhookDeliveryRow>> {
     const limit = parsePageSize(first);
-    return listDeliveriesOfEndpoint(this.db, endpointId, { limit, beforeId: after ? decodeDeliveryCursor(after) : undefined });
+    return listDeliveriesOfEndpoint(this.deps.db, endpointId, { limit, beforeId: after ? decodeDeliveryCursor(after) : undefined });
   }
 
   /** The endpoint, if the caller manages it. @throws UnauthenticatedError, ForbiddenError (customer), NotFoundError */
   private async managedEndpoint(viewer: Viewer | null, id: string): Promise<WebhookEndpointRow> {
     const v = requireRole(viewer, ["PROVIDER", "ADMIN"]);
-    const endpoint = isId(id) ? await findWebhookEndpointById(this.db, id.toLowerCase()) : undefined;
+    const endpoint = isId(id) ? await findWebhookEndpointById(this.deps.db, id.toLowerCase()) : undefined;
     if (!endpoint) throw new NotFoundError("WebhookEndpoint", id);
     if (v.role === "ADMIN" || endpoint.ownerId === v.userId) return endpoint;
-    const provider = endpoint.providerId ? await findProviderById(this.db, endpoint.providerId) : undefined;
+    const provider = endpoint.providerId ? await findProviderById(this.deps.db, endpoint.providerId) : undefined;
     if (provider?.ownerId === v.userId) return endpoint;
     throw new NotFoundError("WebhookEndpoint", id);
   }
@@ -202,9 +207,9 @@ export class WebhookService {
       throw new BadInputError("url is not a valid URL", "url");
     }
     if (url.protocol !== "https:" && url.protocol !== "http:") throw new BadInputError("url must be http or https", "url");
-    if (this.policy.requireHttps && url.protocol !== "https:") throw new BadInputError("url must be https", "url");
+    if (this.deps.policy.requireHttps && url.protocol !== "https:") throw new BadInputError("url must be https", "url");
     if (url.username || url.password) throw new BadInputError("url must not carry credentials", "url");
-    const refusal = await receiverAddressRefusal(url, this.policy);
+    const refusal = await receiverAddressRefusal(url, this.deps.policy);
     if (refusal) throw new BadInputError(`url is not allowed: ${refusal}`, "url");
     return url.toString();
   }

@@ -19,8 +19,8 @@ const EVENT_RETENTION_CHECK_MS = 15 * 60_000;
 export function startWorkers(services: Services, config: Pick<Config, "workerIntervalMs">, log: Logger): IntervalWorker[] {
   const workers = [
     new IntervalWorker("hold-expiry", config.workerIntervalMs, () => services.bookingExpiry.expireLapsedHolds(), log),
-    new IntervalWorker("reminders", config.workerIntervalMs, () => services.reminders.sendDueReminders(), log),
-    new IntervalWorker("schedule-horizon", HORIZON_CHECK_MS, () => services.schedules.extendHorizons(), log),
+    new IntervalWorker("reminders", config.workerIntervalMs, () => services.reminder.sendDueReminders(), log),
+    new IntervalWorker("schedule-horizon", HORIZON_CHECK_MS, () => services.schedule.extendHorizons(), log),
     new IntervalWorker("event-retention", EVENT_RETENTION_CHECK_MS, () => services.eventLog.pruneExpiredEvents(), log),
   ];
   for (const w of workers) w.start();

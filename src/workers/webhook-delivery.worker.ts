@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { WebhookConfig } from "../config";
 import type { Db } from "../db/client";
-import { findProvidersByIds } from "../db/repositories/providers.repository";
+import { findProvidersByIds } from "../db/repositories/provider.repository";
 import {
   claimDueDeliveries,
   failDeliveriesOfDisabledEndpoints,
@@ -12,8 +12,8 @@ import {
   type ClaimedDelivery,
   type DeliveryAttempt,
   type NewWebhookDelivery,
-} from "../db/repositories/webhook-deliveries.repository";
-import { disableWebhookEndpoint, listEnabledEndpointScopes, recordEndpointFailure, recordEndpointSuccess } from "../db/repositories/webhook-endpoints.repository";
+} from "../db/repositories/webhook-delivery.repository";
+import { disableWebhookEndpoint, listEnabledEndpointScopes, recordEndpointFailure, recordEndpointSuccess } from "../db/repositories/webhook-endpoint.repository";
 import type { Clock } from "../domain/clock";
 import { isId } from "../domain/ids";
 import { openWebhookSecret } from "../domain/webhook-secret";

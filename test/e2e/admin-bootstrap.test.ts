@@ -6,9 +6,10 @@ import { randomUUID } from "node:crypto";
 import { LoginDocument, MeDocument } from "../generated/graphql";
 import { MODE_DATABASE_URL, MODE_REDIS_URL, createPostgresDatabase } from "../support/backends";
 import { createProvider, registerUser, type TestUser } from "../support/factories";
-import { execute, executeOk, settle, subscribe, wsClient } from "../support/graphql-client";
+import { execute, executeOk, subscribe, wsClient } from "../support/graphql-client";
 import { SlotAvailabilityChangedDocument } from "../generated/graphql";
 import { startTestServer, type TestServer, type TestServerOptions } from "../support/test-server";
+import { settle } from "../support/wait";
 
 /**
  * Issue 10 item 5: `ADMIN_EMAIL` at start-up and `npm run admin:create` never promote an existing

@@ -18,9 +18,10 @@ import {
   SlotAvailabilityChangedDocument,
   UnblockSlotDocument,
 } from "../generated/graphql";
-import { addSlots, book, createProvider, futureHour, registerUser, type TestUser } from "../support/factories";
-import { errorCode, execute, executeOk, settle, subscribe, wsClient, type GqlResult, type LiveSubscription } from "../support/graphql-client";
+import { addSlots, bookSlot, createProvider, futureHour, registerUser, type TestUser } from "../support/factories";
+import { errorCode, execute, executeOk, subscribe, wsClient, type GqlResult, type LiveSubscription } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
+import { settle } from "../support/wait";
 
 /**
  * The authorisation matrix of issue #5 for the operations test/e2e/authorization.test.ts does
@@ -82,7 +83,7 @@ async function makeWorld(): Promise<World> {
     provider,
     freshProvider: () => createProvider(server.url, owner),
     freshSlot,
-    freshBooking: async (providerId) => book(server.url, customer, (await freshSlot(providerId)).id),
+    freshBooking: async (providerId) => bookSlot(server.url, customer, (await freshSlot(providerId)).id),
   };
 }
 
@@ -277,7 +278,7 @@ const ROWS: Row[] = [
           return {
             id: provider.id,
             start: (c: Client) => subscribe(c, ProviderBookingEventsDocument, { providerId: provider.id }),
-            change: () => book(server.url, w.customer, slot.id),
+            change: () => bookSlot(server.url, w.customer, slot.id),
             heard: { providerBookingEvents: { eventType: "BOOKING_CREATED", booking: { status: "PENDING", slot: { id: slot.id } } } },
           };
         },

@@ -16,7 +16,7 @@ import {
   RegisterDocument,
   RejectBookingDocument,
 } from "../generated/graphql";
-import { addSlots, book, createProvider, futureHour, registerUser, type TestUser } from "../support/factories";
+import { addSlots, bookSlot, createProvider, futureHour, registerUser, type TestUser } from "../support/factories";
 import { errorCode, execute, executeOk, type GqlResult } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
 
@@ -78,7 +78,7 @@ async function makeWorld(): Promise<World> {
     owner,
     provider,
     freshSlot,
-    freshBooking: async () => book(server.url, customer, (await freshSlot()).id),
+    freshBooking: async () => bookSlot(server.url, customer, (await freshSlot()).id),
     bookingAsOwner: async (id) => (await executeOk(server.url, BookingDocument, { id }, owner.token)).booking!,
   };
 }

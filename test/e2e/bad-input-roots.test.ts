@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { addSlots, book, createProvider, registerUser, type TestUser } from "../support/factories";
+import { addSlots, bookSlot, createProvider, registerUser, type TestUser } from "../support/factories";
 import { wsClient, type GqlError } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
 
@@ -22,7 +22,7 @@ beforeAll(async () => {
   [owner, customer] = await Promise.all([registerUser(server.url, "PROVIDER"), registerUser(server.url, "CUSTOMER")]);
   provider = await createProvider(server.url, owner);
   const slots = await addSlots(server.url, owner, provider.id, { count: 2 });
-  booking = await book(server.url, customer, slots[0]!.id);
+  booking = await bookSlot(server.url, customer, slots[0]!.id);
 });
 afterAll(async () => {
   await server.close();

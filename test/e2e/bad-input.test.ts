@@ -18,7 +18,7 @@ import {
   RejectBookingDocument,
   type BookingStatus,
 } from "../generated/graphql";
-import { addSlots, book, createProvider, futureHour, registerUser, type TestUser } from "../support/factories";
+import { addSlots, bookSlot, createProvider, futureHour, registerUser, type TestUser } from "../support/factories";
 import { errorCode, execute, executeOk, type GqlResult } from "../support/graphql-client";
 import { TEST_JWT_SECRET, startTestServer, type TestServer } from "../support/test-server";
 
@@ -50,8 +50,8 @@ async function makeWorld(): Promise<World> {
   const [owner, customer] = await Promise.all([registerUser(server.url, "PROVIDER"), registerUser(server.url, "CUSTOMER")]);
   const provider = await createProvider(server.url, owner);
   const slots = await addSlots(server.url, owner, provider.id, { count: 4, slotMinutes: 60 });
-  const pending = await book(server.url, customer, slots[0]!.id);
-  const confirmed = await book(server.url, customer, slots[1]!.id);
+  const pending = await bookSlot(server.url, customer, slots[0]!.id);
+  const confirmed = await bookSlot(server.url, customer, slots[1]!.id);
   await executeOk(server.url, AcceptBookingDocument, { id: confirmed.id }, owner.token);
   return { owner, customer, provider, free: slots.slice(2), pending, confirmed };
 }

@@ -14,7 +14,7 @@ import {
   RejectBookingDocument,
   type BookingStatus,
 } from "../generated/graphql";
-import { addSlots, book, createProvider, futureHour, registerUser, type TestUser } from "../support/factories";
+import { addSlots, bookSlot, createProvider, futureHour, registerUser, type TestUser } from "../support/factories";
 import { errorCode, execute, executeOk } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
 
@@ -69,14 +69,14 @@ test("availableSlots lists only AVAILABLE slots of the provider starting in [fro
 
   const customer = await registerUser(server.url, "CUSTOMER");
   const window = [start, new Date(start.getTime() + 2 * HOUR)] as const;
-  const held = await book(server.url, customer, late[1]!.id);
+  const held = await bookSlot(server.url, customer, late[1]!.id);
   expect(await availableIds(provider.id, ...window)).toEqual([late[0]!.id, late[2]!.id, late[3]!.id]);
   await executeOk(server.url, AcceptBookingDocument, { id: held.id }, owner.token);
   expect(await availableIds(provider.id, ...window)).toEqual([late[0]!.id, late[2]!.id, late[3]!.id]);
   await executeOk(server.url, CancelBookingDocument, { id: held.id, reason: "plans changed" }, customer.token);
   expect(await availableIds(provider.id, ...window)).toEqual(late.map((s) => s.id));
 
-  const rejected = await book(server.url, customer, late[3]!.id);
+  const rejected = await bookSlot(server.url, customer, late[3]!.id);
   expect(await availableIds(provider.id, ...window)).toEqual([late[0]!.id, late[1]!.id, late[2]!.id]);
   await executeOk(server.url, RejectBookingDocument, { id: rejected.id, reason: "closed that day" }, owner.token);
   expect(await availableIds(provider.id, ...window)).toEqual(late.map((s) => s.id));
@@ -89,7 +89,7 @@ test("a booking is PENDING with a 15 minute hold, then CONFIRMED, then CANCELLED
   const [slot] = await addSlots(server.url, owner, provider.id, { count: 1, slotMinutes: 60 });
 
   const before = clock.now().getTime();
-  const created = await book(server.url, customer, slot!.id);
+  const created = await bookSlot(server.url, customer, slot!.id);
   const after = clock.now().getTime();
   expect(created).toMatchObject({ status: "PENDING", reason: null, slot: { id: slot!.id, status: "HELD" }, provider: { id: provider.id }, customer: { id: customer.id } });
   const createdAt = Date.parse(created.createdAt);
@@ -119,7 +119,7 @@ test("a booking is PENDING with a 15 minute hold, then CONFIRMED, then CANCELLED
   expect(again.errors![0]!.extensions!.reason).toBe("INVALID_TRANSITION");
 
   // The released slot can be booked again, by anyone.
-  const second = await book(server.url, await registerUser(server.url, "CUSTOMER"), slot!.id);
+  const second = await bookSlot(server.url, await registerUser(server.url, "CUSTOMER"), slot!.id);
   expect(second).toMatchObject({ status: "PENDING", slot: { id: slot!.id, status: "HELD" } });
   expect(second.id).not.toBe(created.id);
 });
@@ -129,7 +129,7 @@ test("the owner rejects a PENDING booking with a reason; the slot is released an
   const customer = await registerUser(server.url, "CUSTOMER");
   const provider = await createProvider(server.url, owner);
   const [slot] = await addSlots(server.url, owner, provider.id, { count: 1, slotMinutes: 45 });
-  const created = await book(server.url, customer, slot!.id);
+  const created = await bookSlot(server.url, customer, slot!.id);
 
   const rejected = (await executeOk(server.url, RejectBookingDocument, { id: created.id, reason: "Fully booked" }, owner.token)).rejectBooking;
   expect(rejected).toMatchObject({ status: "REJECTED", reason: "Fully booked", holdExpiresAt: null, slot: { status: "AVAILABLE" } });
@@ -153,7 +153,7 @@ test("a provider with requiresConfirmation: false confirms at once; history show
   expect(provider.requiresConfirmation).toBe(false);
   const [slot] = await addSlots(server.url, owner, provider.id, { count: 1 });
 
-  const created = await book(server.url, customer, slot!.id);
+  const created = await bookSlot(server.url, customer, slot!.id);
   expect(created).toMatchObject({ status: "CONFIRMED", holdExpiresAt: null, slot: { status: "BOOKED" } });
   expect(created.history.map((h) => [h.fromStatus, h.toStatus])).toEqual([[null, "PENDING"], ["PENDING", "CONFIRMED"]]);
   const slotStart = new Date(slot!.startsAt);
@@ -170,8 +170,8 @@ test("replaying an idempotencyKey returns the first booking and books nothing mo
   const provider = await createProvider(server.url, owner);
   const [slotA, slotB] = await addSlots(server.url, owner, provider.id, { count: 2 });
 
-  const first = await book(server.url, customer, slotA!.id, "key-1");
-  const replay = await book(server.url, customer, slotA!.id, "key-1");
+  const first = await bookSlot(server.url, customer, slotA!.id, { idempotencyKey: "key-1" });
+  const replay = await bookSlot(server.url, customer, slotA!.id, { idempotencyKey: "key-1" });
   expect(replay.id).toBe(first.id);
   expect(replay.status).toBe("PENDING");
   expect(replay.history).toHaveLength(1);
@@ -188,13 +188,13 @@ test("replaying an idempotencyKey returns the first booking and books nothing mo
 
   // Keys are per customer: another customer's "key-1" is a different request.
   const other = await registerUser(server.url, "CUSTOMER");
-  const theirs = await book(server.url, other, slotB!.id, "key-1");
+  const theirs = await bookSlot(server.url, other, slotB!.id, { idempotencyKey: "key-1" });
   expect(theirs.id).not.toBe(first.id);
   expect(theirs.customer.id).toBe(other.id);
 
   // A replay after the booking changed still answers with that booking, not a new one.
   await executeOk(server.url, CancelBookingDocument, { id: first.id }, customer.token);
-  const late = await book(server.url, customer, slotA!.id, "key-1");
+  const late = await bookSlot(server.url, customer, slotA!.id, { idempotencyKey: "key-1" });
   expect(late).toMatchObject({ id: first.id, status: "CANCELLED" });
   const start = new Date(slotA!.startsAt);
   expect(await availableIds(provider.id, start, new Date(start.getTime() + HOUR))).toEqual([slotA!.id]);
@@ -217,7 +217,7 @@ test("slots that have started are neither listed nor bookable", async () => {
     const late = await execute(server.url, CreateBookingDocument, { input: { slotId: past!.id } }, customer.token);
     expect(errorCode(late)).toBe("CONFLICT");
     expect(late.errors![0]!.extensions!.reason).toBe("SLOT_UNAVAILABLE");
-    expect((await book(server.url, customer, future!.id)).status).toBe("PENDING");
+    expect((await bookSlot(server.url, customer, future!.id)).status).toBe("PENDING");
   } finally {
     clock.offsetMs = 0;
   }
@@ -266,9 +266,9 @@ test("myBookings and providerBookings: pages of two cover every booking once, an
   const alice = await registerUser(server.url, "CUSTOMER");
   const bob = await registerUser(server.url, "CUSTOMER");
   const aliceIds: string[] = [];
-  for (const s of slots.slice(0, 5)) aliceIds.push((await book(server.url, alice, s.id)).id);
-  const bobIds = [(await book(server.url, bob, slots[5]!.id)).id, (await book(server.url, bob, slots[6]!.id)).id];
-  const aliceElsewhere = (await book(server.url, alice, elsewhere!.id)).id;
+  for (const s of slots.slice(0, 5)) aliceIds.push((await bookSlot(server.url, alice, s.id)).id);
+  const bobIds = [(await bookSlot(server.url, bob, slots[5]!.id)).id, (await bookSlot(server.url, bob, slots[6]!.id)).id];
+  const aliceElsewhere = (await bookSlot(server.url, alice, elsewhere!.id)).id;
   await executeOk(server.url, CancelBookingDocument, { id: aliceIds[1]!, reason: "no" }, alice.token);
   await executeOk(server.url, CancelBookingDocument, { id: aliceIds[3]! }, alice.token);
   await executeOk(server.url, AcceptBookingDocument, { id: bobIds[0]! }, owner.token);

@@ -10,7 +10,7 @@ import {
   RescheduleBookingDocument,
   RotateCalendarFeedUrlDocument,
 } from "../generated/graphql";
-import { addSlots, book, createProvider, futureHour, registerUser, type TestUser } from "../support/factories";
+import { addSlots, bookSlot, createProvider, futureHour, registerUser, type TestUser } from "../support/factories";
 import { errorCode, execute, executeOk } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
 
@@ -63,14 +63,14 @@ test("the feed has one VEVENT per booking with the status, times and SEQUENCE of
   const s3 = await addSlots(server.url, owner, p1.id, { start: futureHour(96), count: 1 });
 
   // created (PENDING), accepted, rescheduled: three history rows
-  const moved = await book(server.url, customer, s1[0]!.id);
+  const moved = await bookSlot(server.url, customer, s1[0]!.id);
   await executeOk(server.url, AcceptBookingDocument, { id: moved.id }, owner.token);
   const rescheduled = (await executeOk(server.url, RescheduleBookingDocument, { id: moved.id, slotId: s1[2]!.id }, customer.token)).rescheduleBooking;
-  const pending = await book(server.url, customer, s1[1]!.id);
-  const autoConfirmed = await book(server.url, customer, s2[0]!.id);
-  const cancelled = await book(server.url, customer, s3[0]!.id);
+  const pending = await bookSlot(server.url, customer, s1[1]!.id);
+  const autoConfirmed = await bookSlot(server.url, customer, s2[0]!.id);
+  const cancelled = await bookSlot(server.url, customer, s3[0]!.id);
   await executeOk(server.url, CancelBookingDocument, { id: cancelled.id, reason: "changed plans" }, customer.token);
-  const theirs = await book(server.url, stranger, s3[0]!.id);
+  const theirs = await bookSlot(server.url, stranger, s3[0]!.id);
   await executeOk(server.url, RejectBookingDocument, { id: theirs.id, reason: "full" }, owner.token);
 
   const mine = await readFeed(await feedUrlOf(customer));
@@ -112,7 +112,7 @@ test("calendarFeedUrl is stable, readable only by the user themself; rotating it
   const provider = await createProvider(server.url, owner);
   const customer = await registerUser(server.url, "CUSTOMER");
   const [slot] = await addSlots(server.url, owner, provider.id, { count: 1 });
-  const booking = await book(server.url, customer, slot!.id);
+  const booking = await bookSlot(server.url, customer, slot!.id);
 
   const first = await feedUrlOf(customer);
   expect(first).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${server.port}/calendar/[A-Za-z0-9_-]{43}\\.ics$`));
@@ -138,7 +138,7 @@ test("the feed reaches 30 days back: an older booking drops out of it", async ()
   const provider = await createProvider(server.url, owner);
   const customer = await registerUser(server.url, "CUSTOMER");
   const [slot] = await addSlots(server.url, owner, provider.id, { start: futureHour(24), count: 1 });
-  const booking = await book(server.url, customer, slot!.id);
+  const booking = await bookSlot(server.url, customer, slot!.id);
   const url = await feedUrlOf(customer);
 
   clock.offsetMs = 29 * DAY;

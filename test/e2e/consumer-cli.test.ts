@@ -4,8 +4,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { MODE_DATABASE_URL, createPostgresDatabase, type TestDatabase } from "../support/backends";
-import { sampleEvent, useEmulator, waitFor, waitUntilDrained } from "../integration/consumer-world";
+import { sampleEvent, useEmulator, waitUntilDrained } from "../support/consumer-world";
 import type { BookingEventEnvelope } from "../../src/events/envelope";
+import { waitFor } from "../support/wait";
 
 /**
  * `npm run consumer -- provider|customer` as a real process against the embedded emulator an
@@ -88,7 +89,7 @@ describe("npm run consumer (CLI process)", () => {
   }
 
   async function listening(cli: CliProcess): Promise<Record<string, unknown>> {
-    await waitFor("the consumer reports where it listens", () => cli.lines.some((l) => String(l.msg).includes("listening on")) || cli.child.exitCode !== null, 60_000);
+    await waitFor("the consumer reports where it listens", () => cli.lines.some((l) => String(l.msg).includes("listening on")) || cli.child.exitCode !== null, { timeoutMs: 60_000 });
     const line = cli.lines.find((l) => String(l.msg).includes("listening on"));
     if (!line) throw new Error(`consumer exited with ${cli.child.exitCode} before listening`);
     return line;

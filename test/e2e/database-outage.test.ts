@@ -3,9 +3,10 @@ import postgres from "postgres";
 import WebSocket from "ws";
 import { CreateBookingDocument } from "../generated/graphql";
 import { createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
-import { addSlots, createProvider, futureHour, registerUser, type TestUser } from "../support/factories";
-import { assertBuilt, killProcess, startMain, waitFor, type ServerProcess } from "../support/server-process";
+import { futureHour, providerWithSlots, registerUser, type TestUser } from "../support/factories";
+import { assertBuilt, killProcess, startMain, type ServerProcess } from "../support/server-process";
 import { createScratchPostgres, scratchPostgresUnsupported, type ScratchPostgres } from "../support/scratch-postgres";
+import { sleep, waitFor } from "../support/wait";
 
 /**
  * The database dropping connections under load (pg_terminate_backend, a restart, a failover)
@@ -35,8 +36,6 @@ afterAll(async () => {
   await Promise.all(databases.map((d) => d.drop()));
 });
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 type Outcome =
   | { kind: "ok"; bookingId: string }
   | { kind: "refused"; status: number; code: string | undefined; retryable: unknown; retryAfter: string | null; message: string }
@@ -65,9 +64,7 @@ async function tryBooking(url: string, customer: TestUser, slotId: string): Prom
 }
 
 async function market(url: string, slotCount: number) {
-  const owner = await registerUser(url, "PROVIDER");
-  const provider = await createProvider(url, owner, { requiresConfirmation: true });
-  const slots = await addSlots(url, owner, provider.id, { count: slotCount, slotMinutes: 30, start: futureHour(48) });
+  const { owner, provider, slots } = await providerWithSlots(url, { count: slotCount, slotMinutes: 30, start: futureHour(48) });
   const customers: TestUser[] = [];
   for (let i = 0; i < 4; i++) customers.push(await registerUser(url, "CUSTOMER"));
   return { slots, customers };
@@ -204,7 +201,7 @@ test(
     expect(refused.length).toBeGreaterThan(0);
     expect(server.stderr()).not.toContain("TypeError");
 
-    await waitFor("/readyz to answer 200 again", async () => (await readyStatus(server)) === 200, 30_000);
+    await waitFor("/readyz to answer 200 again", async () => (await readyStatus(server)) === 200, { timeoutMs: 30_000 });
     for (const slotId of refused) {
       const i = slots.findIndex((s) => s.id === slotId);
       expect(await tryBooking(server.url, customers[i % customers.length]!, slotId)).toMatchObject({ kind: "ok" });

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { Client } from "graphql-ws";
-import { addSlots, book, createProvider, futureHour, registerUser, type TestUser } from "../support/factories";
-import { executeOk, settle, wsClient } from "../support/graphql-client";
+import { addSlots, bookSlot, createProvider, futureHour, registerUser, type TestUser } from "../support/factories";
+import { executeOk, wsClient } from "../support/graphql-client";
 import { LoginDocument } from "../generated/graphql";
 import { startTestServer, type TestServer } from "../support/test-server";
+import { settle } from "../support/wait";
 
 /**
  * Issue 10 item 9: `User.email` is shown only to the user, admins and the other party of a booking
@@ -33,7 +34,7 @@ beforeAll(async () => {
   providerId = (await createProvider(server.url, owner)).id;
   await createProvider(server.url, otherOwner);
   const slots = await addSlots(server.url, owner, providerId, { count: 3 });
-  bookingId = (await book(server.url, customer, slots[0]!.id)).id;
+  bookingId = (await bookSlot(server.url, customer, slots[0]!.id)).id;
   adminToken = (await executeOk(server.url, LoginDocument, ADMIN)).login.accessToken;
 });
 afterAll(async () => {

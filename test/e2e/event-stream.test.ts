@@ -10,9 +10,10 @@ import {
   type BookingEventStreamSubscription,
 } from "../generated/graphql";
 import { REDIS_URL, createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
-import { addSlots, book, createProvider, registerUser, type TestUser } from "../support/factories";
-import { errorCode, execute, executeOk, subscribe, settle, wsClient, type LiveSubscription } from "../support/graphql-client";
+import { addSlots, bookSlot, createProvider, registerUser, type TestUser } from "../support/factories";
+import { errorCode, execute, executeOk, subscribe, wsClient, type LiveSubscription } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
+import { settle, sleep } from "../support/wait";
 
 type Edge = BookingEventStreamSubscription["bookingEventStream"];
 type Change = [eventType: string, bookingId: string];
@@ -33,7 +34,7 @@ async function setUp(url: string, slots: number) {
 async function makeChanges(url: string, who: { owner: TestUser; customer: TestUser }, slotIds: string[], count: number): Promise<Change[]> {
   const changes: Change[] = [];
   for (let i = 0; changes.length < count; i++) {
-    const booking = await book(url, who.customer, slotIds.shift()!);
+    const booking = await bookSlot(url, who.customer, slotIds.shift()!);
     changes.push(["BOOKING_CREATED", booking.id]);
     if (changes.length === count) break;
     if (i % 3 === 0) {
@@ -58,7 +59,7 @@ async function untilListed(url: string, owner: TestUser, providerId: string, cou
   const deadline = Date.now() + 30_000;
   while ((await executeOk(url, BookingEventsDocument, { providerId, first: 100 }, owner.token)).bookingEvents.edges.length < count) {
     if (Date.now() > deadline) throw new Error(`the log did not list ${count} events within 30 s`);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }
 

@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { channelName, type Topic } from "../../src/events/pubsub";
-import { addSlots, book, createProvider, registerUser } from "../support/factories";
-import { settle } from "../support/graphql-client";
+import { addSlots, bookSlot, createProvider, registerUser } from "../support/factories";
 import { BROWSER_WAIT_MS as WAIT_MS, browserTestFn, launchChromium } from "../support/browser";
 import { startTestServer, type TestServer } from "../support/test-server";
+import { settle } from "../support/wait";
 
 const browserTest = browserTestFn("the explorer browser tests");
 
@@ -205,7 +205,7 @@ browserTest("a subscription started in the explorer shows a live slot event caus
   await run(e.page, `subscription {\n  slotAvailabilityChanged(\n    providerId: "${provider.id}"\n  ) {\n    slot { id status }\n  }\n}\n`);
   await waitForText(e.page, "#sw-ws-status", ["connected"], "the WebSocket status");
   await listening("SLOT_EVENTS", provider.id);
-  await book(server.url, customer, slot!.id);
+  await bookSlot(server.url, customer, slot!.id);
 
   const shown = await waitForText(e.page, ".graphiql-response", [`"id": "${slot!.id}"`, `"status": "HELD"`], "the result pane");
   expect(shown).toContain("slotAvailabilityChanged");

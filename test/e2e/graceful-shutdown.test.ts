@@ -9,7 +9,8 @@ import postgres from "postgres";
 import { CreateBookingDocument, ProviderBookingEventsDocument } from "../generated/graphql";
 import { MODE_REDIS_URL, createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
 import { subscribe, wsClient } from "../support/graphql-client";
-import { addSlots, createProvider, futureHour, registerUser, type TestUser } from "../support/factories";
+import { futureHour, providerWithSlots, registerUser, type TestUser } from "../support/factories";
+import { sleep, waitFor } from "../support/wait";
 
 /**
  * SIGTERM/SIGINT on the real process (`node dist/src/main.js`, as `npm start` runs it) against
@@ -44,16 +45,6 @@ afterEach(async () => {
   }
 });
 afterAll(() => Promise.all(databases.map((d) => d.drop())));
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await sleep(50);
-  }
-}
 
 function within<T>(what: string, p: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -90,7 +81,7 @@ async function startMain(databaseUrl: string, env: Record<string, string> = {}):
   );
   const proc: ServerProcess = { child, lines, exited, url: "", wsUrl: "" };
   processes.push(proc);
-  await waitFor("the server to listen", () => logged(proc, "Slotwise listening on") || child.exitCode !== null, 90_000);
+  await waitFor("the server to listen", () => logged(proc, "Slotwise listening on") || child.exitCode !== null, { timeoutMs: 90_000 });
   const line = lines.find((l) => String(l.msg).includes("Slotwise listening on"));
   if (!line) throw new Error(`slotwise exited with ${child.exitCode} before listening: ${stderr}`);
   return Object.assign(proc, { url: String(line.url), wsUrl: String(line.ws) });
@@ -98,9 +89,7 @@ async function startMain(databaseUrl: string, env: Record<string, string> = {}):
 
 /** A provider (bookings stay PENDING, one BOOKING_CREATED each), its slots, customers. */
 async function market(url: string, slotCount: number, customerCount: number) {
-  const owner = await registerUser(url, "PROVIDER");
-  const provider = await createProvider(url, owner, { requiresConfirmation: true });
-  const slots = await addSlots(url, owner, provider.id, { count: slotCount, slotMinutes: 30, start: futureHour(48) });
+  const { owner, provider, slots } = await providerWithSlots(url, { count: slotCount, slotMinutes: 30, start: futureHour(48) });
   const customers: TestUser[] = [];
   for (let i = 0; i < customerCount; i++) customers.push(await registerUser(url, "CUSTOMER"));
   return { owner, provider, slots, customers };
@@ -115,7 +104,7 @@ async function liveSocket(p: ServerProcess, owner: TestUser, providerId: string)
   client.on("connected", () => (connected = true));
   client.on("closed", (e) => closeCodes.push((e as { code: number }).code));
   const sub = subscribe(client, ProviderBookingEventsDocument, { providerId });
-  await waitFor("the WebSocket to connect", () => connected, 15_000);
+  await waitFor("the WebSocket to connect", () => connected, { timeoutMs: 15_000 });
   return { sub, closeCodes };
 }
 
@@ -201,7 +190,7 @@ test("SIGTERM during a burst of bookings: exit 0, sockets closed with 1001, ever
   expect(signalledAfter).toBeGreaterThan(0);
   expect(await within("the server to exit after SIGTERM", first.exited, 60_000)).toBe(0);
   expect(logged(first, "shutting down")).toBe(true);
-  await waitFor("the WebSocket close to reach the client", () => closeCodes.length > 0, 10_000);
+  await waitFor("the WebSocket close to reach the client", () => closeCodes.length > 0, { timeoutMs: 10_000 });
   expect(closeCodes).toEqual([1001]);
 
   const kind = <K extends Outcome["kind"]>(k: K) => outcomes.filter((o): o is Extract<Outcome, { kind: K }> => o.kind === k);
@@ -242,7 +231,7 @@ test("SIGTERM during a burst of bookings: exit 0, sockets closed with 1001, ever
   await waitFor(
     "the restarted relay to publish every outbox row",
     () => withSql(db.url, async (sql) => (await sql<{ n: number }[]>`select count(*)::int as n from outbox where published_at is null`)[0]!.n === 0),
-    90_000,
+    { timeoutMs: 90_000 },
   );
   second.child.kill("SIGTERM");
   expect(await within("the restarted server to exit", second.exited, 60_000)).toBe(0);
@@ -265,7 +254,7 @@ test("a second signal during shutdown forces exit with code 1", async () => {
   await sleep(300);
 
   server.child.kill("SIGTERM");
-  await waitFor("the first signal to start shutdown", () => logged(server, "shutting down"), 15_000);
+  await waitFor("the first signal to start shutdown", () => logged(server, "shutting down"), { timeoutMs: 15_000 });
   expect(server.child.exitCode).toBeNull();
   server.child.kill("SIGINT");
   expect(await within("the forced exit", server.exited, 30_000)).toBe(1);
@@ -284,7 +273,7 @@ test("SIGINT shuts down like SIGTERM: the request in flight completes and commit
   await sleep(300);
 
   server.child.kill("SIGINT");
-  await waitFor("shutdown to start", () => logged(server, "shutting down"), 15_000);
+  await waitFor("shutdown to start", () => logged(server, "shutting down"), { timeoutMs: 15_000 });
   expect(server.lines.find((l) => String(l.msg).includes("shutting down"))).toMatchObject({ signal: "SIGINT" });
   held.finish();
   const res = await within("the in-flight response", held.response, 30_000);
@@ -293,7 +282,7 @@ test("SIGINT shuts down like SIGTERM: the request in flight completes and commit
   expect(booking.status).toBe("PENDING");
   expect(await within("the server to exit after SIGINT", server.exited, 60_000)).toBe(0);
   expect(logged(server, "second signal")).toBe(false);
-  await waitFor("the WebSocket close to reach the client", () => closeCodes.length > 0, 10_000);
+  await waitFor("the WebSocket close to reach the client", () => closeCodes.length > 0, { timeoutMs: 10_000 });
   expect(closeCodes).toEqual([1001]);
 
   const stored = await withSql(db.url, (sql) => sql<{ status: string; events: number }[]>`

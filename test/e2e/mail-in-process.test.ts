@@ -1,10 +1,10 @@
 import ical, { type VEvent } from "node-ical";
 import { AcceptBookingDocument, CancelBookingDocument, MyCalendarFeedUrlDocument } from "../generated/graphql";
-import { addSlots, book, createProvider, registerUser } from "../support/factories";
+import { addSlots, bookSlot, createProvider, registerUser } from "../support/factories";
 import { executeOk } from "../support/graphql-client";
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from "../support/smtp-sink";
 import { startTestServer, type TestServer } from "../support/test-server";
-import { waitFor } from "../integration/consumer-world";
+import { waitFor } from "../support/wait";
 
 /**
  * The whole path with SMTP_URL set on the API: commit -> outbox relay -> SQS (the embedded
@@ -37,12 +37,12 @@ test("a booking requested, accepted and cancelled by the customer: both parties 
   const provider = await createProvider(server.url, owner, { name: "Harbour Physio", timeZone: "America/New_York" });
   const customer = await registerUser(server.url, "CUSTOMER", "Chris Customer");
   const [slot] = await addSlots(server.url, owner, provider.id, { count: 1 });
-  const booking = await book(server.url, customer, slot!.id);
-  await waitFor("the request mails", () => sink.received.length >= 2, 60_000);
+  const booking = await bookSlot(server.url, customer, slot!.id);
+  await waitFor("the request mails", () => sink.received.length >= 2, { timeoutMs: 60_000 });
   await executeOk(server.url, AcceptBookingDocument, { id: booking.id }, owner.token);
-  await waitFor("the confirmation mail", () => sink.received.length >= 3, 60_000);
+  await waitFor("the confirmation mail", () => sink.received.length >= 3, { timeoutMs: 60_000 });
   await executeOk(server.url, CancelBookingDocument, { id: booking.id, reason: "feeling better" }, customer.token);
-  await waitFor("the cancellation mails", () => sink.received.length >= 5, 60_000);
+  await waitFor("the cancellation mails", () => sink.received.length >= 5, { timeoutMs: 60_000 });
 
   const toCustomer = sink.received.filter((m) => m.rcptTo.includes(customer.email));
   const toOwner = sink.received.filter((m) => m.rcptTo.includes(owner.email));

@@ -21,7 +21,7 @@ import {
   SetScheduleDocument,
   UnblockSlotDocument,
 } from "../generated/graphql";
-import { addSlots, book, createProvider, futureHour, registerUser, type TestUser } from "../support/factories";
+import { addSlots, bookSlot, createProvider, futureHour, registerUser, type TestUser } from "../support/factories";
 import { executeOk, type GqlError } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
 
@@ -60,8 +60,8 @@ beforeAll(async () => {
   Object.assign(tokens, { customer: customer.token, owner: owner.token, admin: adminLogin.accessToken });
   const providers = [await createProvider(server.url, owner), await createProvider(server.url, owner, { requiresConfirmation: false, timeZone: "America/New_York" })];
   const slots = await addSlots(server.url, owner, providers[0]!.id, { count: 6, slotMinutes: 60, start: futureHour(30) });
-  const pending = await book(server.url, customer, slots[0]!.id);
-  const confirmed = await book(server.url, customer, slots[1]!.id);
+  const pending = await bookSlot(server.url, customer, slots[0]!.id);
+  const confirmed = await bookSlot(server.url, customer, slots[1]!.id);
   await executeOk(server.url, AcceptBookingDocument, { id: confirmed.id }, owner.token);
   await executeOk(server.url, BlockSlotDocument, { id: slots[2]!.id }, owner.token);
   known.providers.push(...providers.map((p) => p.id));

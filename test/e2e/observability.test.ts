@@ -3,10 +3,11 @@ import { print } from "graphql";
 import type { Client } from "graphql-ws";
 import { outbox } from "../../src/db/schema";
 import { CreateBookingDocument, ProviderBookingEventsDocument } from "../generated/graphql";
-import { addSlots, createProvider, registerUser } from "../support/factories";
-import { settle, subscribe, wsClient } from "../support/graphql-client";
+import { providerWithSlots, registerUser } from "../support/factories";
+import { subscribe, wsClient } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
 import { metricTypes, sampleValue } from "../unit/prometheus-text";
+import { settle, sleep } from "../support/wait";
 
 // Observability of a real server: /metrics, request ids from the HTTP header into the outbox,
 // booking transitions, graphql-ws gauges and per-operation timing.
@@ -46,9 +47,7 @@ async function scrape(): Promise<string> {
 /** A customer, a provider that requires confirmation and `count` free slots. */
 async function market(count = 2) {
   const customer = await registerUser(server.url, "CUSTOMER");
-  const owner = await registerUser(server.url, "PROVIDER");
-  const provider = await createProvider(server.url, owner, { requiresConfirmation: true });
-  const slots = await addSlots(server.url, owner, provider.id, { count });
+  const { owner, provider, slots } = await providerWithSlots(server.url, { count });
   return { customer, owner, provider, slots };
 }
 
@@ -78,7 +77,7 @@ async function gaugesBecome(want: { connections: number; subscriptions: number }
     const text = await scrape();
     const now = { connections: sampleValue(text, "graphql_ws_connections"), subscriptions: sampleValue(text, "graphql_ws_subscriptions") };
     if ((now.connections === want.connections && now.subscriptions === want.subscriptions) || Date.now() > deadline) return now;
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }
 

@@ -11,9 +11,10 @@ import {
   SlotAvailabilityChangedDocument,
 } from "../generated/graphql";
 import { REDIS_URL, createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
-import { addSlots, book, createProvider, futureHour, registerUser } from "../support/factories";
+import { addSlots, bookSlot, createProvider, futureHour, registerUser } from "../support/factories";
 import { executeOk, subscribe, wsClient, type LiveSubscription } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
+import { waitFor } from "../support/wait";
 
 // Two instances on one database and one Redis: whatever is published on B can only
 // reach A's subscribers through Redis, so these tests always need both real services.
@@ -42,27 +43,17 @@ afterAll(async () => {
   await database?.drop();
 });
 
-/** Polls `check` every 50 ms until it holds; fails with `describe()` after `timeoutMs`. */
-async function eventually(check: () => Promise<boolean>, describe: () => Promise<string>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`condition not reached within ${timeoutMs} ms: ${await describe()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** How many Redis connections are subscribed to `channel` (PUBSUB NUMSUB). */
 async function numsub(channel: string): Promise<number> {
   const reply = (await redis!.pubsub("NUMSUB", channel)) as [string, number | string];
   return Number(reply[1]);
 }
 
-function untilNumsub(channel: string, expected: number): Promise<void> {
-  return eventually(
-    async () => (await numsub(channel)) === expected,
-    async () => `NUMSUB ${channel} is ${await numsub(channel)}, expected ${expected}`,
-  );
+async function untilNumsub(channel: string, expected: number): Promise<void> {
+  await waitFor(`NUMSUB ${channel} to be ${expected}`, async () => (await numsub(channel)) === expected, {
+    timeoutMs: 10_000,
+    describe: async () => `NUMSUB ${channel} is ${await numsub(channel)}, expected ${expected}`,
+  });
 }
 
 /** Live Slotwise channels naming any of `ids` (PUBSUB CHANNELS slotwise:*). */
@@ -72,10 +63,10 @@ async function channelsOf(ids: string[]): Promise<string[]> {
 }
 
 async function untilNoChannelsOf(ids: string[]): Promise<void> {
-  await eventually(
-    async () => (await channelsOf(ids)).length === 0,
-    async () => `still subscribed: ${JSON.stringify(await channelsOf(ids))}`,
-  );
+  await waitFor("no channel of these ids", async () => (await channelsOf(ids)).length === 0, {
+    timeoutMs: 10_000,
+    describe: async () => `still subscribed: ${JSON.stringify(await channelsOf(ids))}`,
+  });
 }
 
 /** A graphql-ws client of instance A; its raw socket is kept so a test can drop it. */
@@ -113,7 +104,7 @@ test("subscribers on instance A see createBooking and acceptBooking made through
   await untilNumsub(channelName("PROVIDER_BOOKING_EVENTS", provider.id), 1);
   await untilNumsub(channelName("SLOT_EVENTS", provider.id), 1);
 
-  const booking = await book(b!.url, customer, slot!.id);
+  const booking = await bookSlot(b!.url, customer, slot!.id);
   const [created] = await providerSub.waitFor(1, 10_000);
   expect(created!.errors).toBeUndefined();
   expect(created!.data!.providerBookingEvents).toMatchObject({
@@ -164,7 +155,7 @@ const waysToLeave: [string, (sub: LiveSubscription<unknown>, c: ReturnType<typeo
 test.each(waysToLeave)("a subscriber that %s leaves no Redis subscription behind", async (_how, leave) => {
   if (!available) return;
   const { owner, customer, provider, slot } = await bookedSetup();
-  const booking = await book(b!.url, customer, slot.id);
+  const booking = await bookSlot(b!.url, customer, slot.id);
   const channel = channelName("BOOKING_EVENTS", booking.id);
   expect(await numsub(channel)).toBe(0);
 
@@ -195,14 +186,14 @@ test("subscribers of one channel on one instance share a Redis subscription unti
   await untilNumsub(channel, 1);
   // The first subscriber makes the channel appear; the others are live once each has
   // received an event from B. Keep adding slots until that is true (bounded).
-  await eventually(
+  await waitFor(
+    "every subscriber to receive an event",
     async () => {
       await addOneSlot();
-      await eventually(async () => all.every((s) => s.results.length > 0), async () => "", 1_000).catch(() => undefined);
+      await waitFor("an event for each subscriber", () => all.every((s) => s.results.length > 0), { timeoutMs: 1_000 }).catch(() => undefined);
       return all.every((s) => s.results.length > 0);
     },
-    async () => `subscribers without events: ${all.filter((s) => s.results.length === 0).length}`,
-    30_000,
+    { timeoutMs: 30_000, describe: async () => `subscribers without events: ${all.filter((s) => s.results.length === 0).length}` },
   );
   expect(all.every((s) => s.results.every((r) => !r.errors))).toBe(true);
   // NUMSUB counts Redis connections: one per instance that listens, never one per subscriber.
@@ -219,10 +210,10 @@ test("subscribers of one channel on one instance share a Redis subscription unti
 
   // Still subscribed in Redis, not just counted: a change made on B reaches the last one.
   const slot = await addOneSlot();
-  await eventually(
-    async () => last.results.some((r) => r.data?.slotAvailabilityChanged.slot.id === slot.id),
-    async () => `last subscriber did not receive slot ${slot.id}`,
-  );
+  await waitFor("the last subscriber to receive the new slot", async () => last.results.some((r) => r.data?.slotAvailabilityChanged.slot.id === slot.id), {
+    timeoutMs: 10_000,
+    describe: async () => `last subscriber did not receive slot ${slot.id}`,
+  });
   expect(await numsub(channel)).toBe(1);
 
   last.stop();

@@ -4,6 +4,7 @@ import { addSlots, createProvider, registerUser, type TestUser } from "../suppor
 import { execute } from "../support/graphql-client";
 import { startScratchRedis, type ScratchRedis } from "../support/scratch-redis";
 import { startTestServer, type TestServer } from "../support/test-server";
+import { sleep } from "../support/wait";
 
 /**
  * Issue 10 item 6: a Redis that stops answering while its connections stay open (SIGSTOP) must
@@ -79,7 +80,7 @@ describeWithRedis("a frozen Redis (SIGSTOP, connections open)", () => {
     while (Date.now() < deadline) {
       status = (await readyz()).status;
       if (status === 200) break;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     expect(status).toBe(200);
     const failures = server.live.failures;

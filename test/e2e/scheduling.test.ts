@@ -14,9 +14,10 @@ import {
   UnblockSlotDocument,
   type SetScheduleInput,
 } from "../generated/graphql";
-import { book, createProvider, registerUser, type TestUser } from "../support/factories";
-import { errorCode, execute, executeOk, settle, subscribe, wsClient, type GqlResult, type LiveSubscription } from "../support/graphql-client";
+import { bookSlot, createProvider, registerUser, type TestUser } from "../support/factories";
+import { errorCode, execute, executeOk, subscribe, wsClient, type GqlResult, type LiveSubscription } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
+import { settle } from "../support/wait";
 
 const HOUR = 3_600_000;
 const ALL_DAY = [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, startTime: "00:00", endTime: "24:00" }));
@@ -121,7 +122,7 @@ test("setSchedule returns the normalised schedule with defaults, and provider { 
 test("rescheduleBooking with a provider that requires confirmation: same id, new slot, PENDING again, history, old slot AVAILABLE, BOOKING_RESCHEDULED live", async () => {
   const { owner, provider, slots } = await world(true);
   const customer = await registerUser(server.url, "CUSTOMER");
-  const booking = await book(server.url, customer, slots[0]!.id);
+  const booking = await bookSlot(server.url, customer, slots[0]!.id);
   await executeOk(server.url, AcceptBookingDocument, { id: booking.id }, owner.token);
   const sub = subscribe(client(customer.token), BookingStatusChangedDocument, { bookingId: booking.id });
   await listening("BOOKING_EVENTS", booking.id);
@@ -154,7 +155,7 @@ test("rescheduleBooking with a provider that requires confirmation: same id, new
 test("rescheduleBooking with an auto-confirming provider keeps the booking CONFIRMED on its new, BOOKED slot", async () => {
   const { owner, provider, slots } = await world(false);
   const customer = await registerUser(server.url, "CUSTOMER");
-  const booking = await book(server.url, customer, slots[1]!.id);
+  const booking = await bookSlot(server.url, customer, slots[1]!.id);
   expect(booking.status).toBe("CONFIRMED");
   const moved = (await executeOk(server.url, RescheduleBookingDocument, { id: booking.id, slotId: slots[3]!.id }, owner.token)).rescheduleBooking;
   expect(moved).toMatchObject({ id: booking.id, status: "CONFIRMED", holdExpiresAt: null, slot: { id: slots[3]!.id, status: "BOOKED" } });
@@ -166,8 +167,8 @@ test("a taken target is CONFLICT SLOT_UNAVAILABLE, another provider's slot BAD_U
   const { owner, provider, slots } = await world(true);
   const other = await world(true, 1);
   const [customer, rival, stranger] = await Promise.all([registerUser(server.url), registerUser(server.url), registerUser(server.url)]);
-  const mine = await book(server.url, customer, slots[0]!.id);
-  await book(server.url, rival, slots[1]!.id);
+  const mine = await bookSlot(server.url, customer, slots[0]!.id);
+  await bookSlot(server.url, rival, slots[1]!.id);
   await executeOk(server.url, BlockSlotDocument, { id: slots[2]!.id }, owner.token);
   const before = await readBooking(customer, mine.id);
   const offeredBefore = await offered(provider.id);
@@ -202,7 +203,7 @@ test("blockSlot and unblockSlot by the owner: listeners see BLOCKED then AVAILAB
     [slots[0]!.id, "AVAILABLE"],
   ]);
 
-  const holding = await book(server.url, customer, slots[1]!.id);
+  const holding = await bookSlot(server.url, customer, slots[1]!.id);
   expect(errorCode(await execute(server.url, BlockSlotDocument, { id: slots[1]!.id }, owner.token))).toBe("CONFLICT");
   expect(await readBooking(customer, holding.id)).toMatchObject({ status: "PENDING", slot: { id: slots[1]!.id, status: "HELD" } });
 });

@@ -1,7 +1,8 @@
 import { AcceptBookingDocument, BookingStatusChangedDocument } from "../generated/graphql";
-import { addSlots, book, createProvider, registerUser } from "../support/factories";
-import { executeOk, settle, subscribe, wsClient } from "../support/graphql-client";
+import { addSlots, bookSlot, createProvider, registerUser } from "../support/factories";
+import { executeOk, subscribe, wsClient } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
+import { settle } from "../support/wait";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -16,7 +17,7 @@ test("a customer books, the owner accepts, and a subscriber hears it", async () 
   const customer = await registerUser(server.url, "CUSTOMER");
   const provider = await createProvider(server.url, owner);
   const [slot] = await addSlots(server.url, owner, provider.id, { count: 2 });
-  const booking = await book(server.url, customer, slot!.id);
+  const booking = await bookSlot(server.url, customer, slot!.id);
   expect(booking.status).toBe("PENDING");
 
   const client = wsClient(server.wsUrl, customer.token);

@@ -14,10 +14,11 @@ import {
   type BookingStatus,
   type SlotStatus,
 } from "../generated/graphql";
-import { addSlots, book, createProvider, registerUser, type TestUser } from "../support/factories";
-import { executeOk, settle, subscribe, wsClient, type LiveSubscription } from "../support/graphql-client";
+import { addSlots, bookSlot, createProvider, providerWithSlots, registerUser, type TestUser } from "../support/factories";
+import { executeOk, subscribe, wsClient, type LiveSubscription } from "../support/graphql-client";
 import { TEST_JWT_SECRET, startTestServer, type TestServer } from "../support/test-server";
 import { channelName, type Topic } from "../../src/events/pubsub";
+import { settle } from "../support/wait";
 
 /** Asks for everything nested under the event, so field resolution on the live path is exercised. */
 interface DeepEvent {
@@ -75,9 +76,7 @@ function client(token?: string): Client {
 
 /** A provider owned by a fresh PROVIDER, with `count` free slots. */
 async function world(count = 3, requiresConfirmation = true) {
-  const owner = await registerUser(server.url, "PROVIDER");
-  const provider = await createProvider(server.url, owner, { requiresConfirmation });
-  const slots = await addSlots(server.url, owner, provider.id, { count });
+  const { owner, provider, slots } = await providerWithSlots(server.url, { count, requiresConfirmation });
   return { owner, provider, slots };
 }
 
@@ -113,12 +112,12 @@ function errorOf(sub: LiveSubscription<unknown>) {
 test("bookingStatusChanged: customer, owner and admin hear each change of that booking in order, with nested fields resolved", async () => {
   const { owner, provider, slots } = await world();
   const customer = await registerUser(server.url, "CUSTOMER");
-  const booking = await book(server.url, customer, slots[0]!.id);
+  const booking = await bookSlot(server.url, customer, slots[0]!.id);
   const subs = [customer.token, owner.token, admin.token].map((t) => subscribe(client(t), DeepBookingStatusChangedDocument, { bookingId: booking.id }));
   await listening("BOOKING_EVENTS", booking.id, 3);
 
   // Another booking of the same customer and provider must not leak into these channels.
-  const unrelated = await book(server.url, customer, slots[1]!.id);
+  const unrelated = await bookSlot(server.url, customer, slots[1]!.id);
   await executeOk(server.url, AcceptBookingDocument, { id: unrelated.id }, owner.token);
   await executeOk(server.url, AcceptBookingDocument, { id: booking.id }, owner.token);
   await Promise.all(subs.map((s) => s.waitFor(1)));
@@ -155,7 +154,7 @@ test("bookingStatusChanged: customer, owner and admin hear each change of that b
 test("bookingStatusChanged: a rejection arrives with its reason and the released slot", async () => {
   const { owner, slots } = await world(1);
   const customer = await registerUser(server.url, "CUSTOMER");
-  const booking = await book(server.url, customer, slots[0]!.id);
+  const booking = await bookSlot(server.url, customer, slots[0]!.id);
   const sub = subscribe(client(customer.token), BookingStatusChangedDocument, { bookingId: booking.id });
   await listening("BOOKING_EVENTS", booking.id);
   await executeOk(server.url, RejectBookingDocument, { id: booking.id, reason: "On holiday" }, owner.token);
@@ -177,12 +176,12 @@ test("providerBookingEvents: the owner and an admin hear BOOKING_CREATED and eve
   await listening("PROVIDER_BOOKING_EVENTS", a.provider.id, 2);
   await listening("PROVIDER_BOOKING_EVENTS", b.provider.id);
 
-  const elsewhere = await book(server.url, customer, b.slots[0]!.id);
-  const first = await book(server.url, customer, a.slots[0]!.id);
+  const elsewhere = await bookSlot(server.url, customer, b.slots[0]!.id);
+  const first = await bookSlot(server.url, customer, a.slots[0]!.id);
   await ownerSub.waitFor(1);
   await executeOk(server.url, AcceptBookingDocument, { id: first.id }, a.owner.token);
   await ownerSub.waitFor(2);
-  const second = await book(server.url, customer, a.slots[1]!.id);
+  const second = await bookSlot(server.url, customer, a.slots[1]!.id);
   await ownerSub.waitFor(3);
   await executeOk(server.url, RejectBookingDocument, { id: second.id, reason: "Double-booked elsewhere" }, a.owner.token);
   await ownerSub.waitFor(4);
@@ -208,7 +207,7 @@ test("providerBookingEvents: an instantly confirmed booking arrives as BOOKING_C
   const customer = await registerUser(server.url, "CUSTOMER");
   const sub = subscribe(client(owner.token), ProviderBookingEventsDocument, { providerId: provider.id });
   await listening("PROVIDER_BOOKING_EVENTS", provider.id);
-  const booking = await book(server.url, customer, slots[0]!.id);
+  const booking = await bookSlot(server.url, customer, slots[0]!.id);
   const events = (await exactly(sub, 2)).map((e) => e.providerBookingEvents);
   expect(events.map((e) => [e.eventType, e.previousStatus, e.booking.id, e.booking.status])).toEqual([
     ["BOOKING_CREATED", null, booking.id, "PENDING"],
@@ -226,11 +225,11 @@ test("slotAvailabilityChanged: an anonymous listener sees that provider's slots 
   const [s1, s2] = await addSlots(server.url, owner, provider.id, { count: 2 });
   await addSlots(server.url, other.owner, other.provider.id, { count: 1, start: new Date(Date.parse(other.slots[0]!.endsAt)) });
   const customer = await registerUser(server.url, "CUSTOMER");
-  await book(server.url, customer, other.slots[0]!.id);
-  const first = await book(server.url, customer, s1!.id);
+  await bookSlot(server.url, customer, other.slots[0]!.id);
+  const first = await bookSlot(server.url, customer, s1!.id);
   await executeOk(server.url, AcceptBookingDocument, { id: first.id }, owner.token);
   await executeOk(server.url, CancelBookingDocument, { id: first.id }, customer.token);
-  const second = await book(server.url, customer, s2!.id);
+  const second = await bookSlot(server.url, customer, s2!.id);
   await executeOk(server.url, RejectBookingDocument, { id: second.id }, owner.token);
 
   const events = (await exactly(sub, 7)).map((e) => e.slotAvailabilityChanged.slot);
@@ -250,7 +249,7 @@ describe("subscriptions are authorised from connectionParams", () => {
   async function pendingBooking() {
     const w = await world(1);
     const customer = await registerUser(server.url, "CUSTOMER");
-    return { ...w, customer, booking: await book(server.url, customer, w.slots[0]!.id) };
+    return { ...w, customer, booking: await bookSlot(server.url, customer, w.slots[0]!.id) };
   }
 
   test("bookingStatusChanged: a stranger (customer or provider) gets NOT_FOUND, anonymous gets UNAUTHENTICATED, and none hears anything", async () => {

@@ -4,8 +4,9 @@ import { SignJWT, type JWTPayload } from "jose";
 import { channelName } from "../../src/events/pubsub";
 import { LoginDocument, LogoutDocument, MeDocument, RefreshTokenDocument, SlotAvailabilityChangedDocument } from "../generated/graphql";
 import { addSlots, createProvider, registerUser, type TestUser } from "../support/factories";
-import { execute, executeOk, settle, subscribe, wsClient, type GqlResult } from "../support/graphql-client";
+import { execute, executeOk, subscribe, wsClient, type GqlResult } from "../support/graphql-client";
 import { TEST_JWT_SECRET, startTestServer, type TestServer } from "../support/test-server";
+import { settle } from "../support/wait";
 
 /**
  * Issue #5, token attacks: forged, re-algorithmed, foreign-signed, expired, session-less and

@@ -10,7 +10,7 @@ import {
   WebhookDeliveriesDocument,
   WebhookEndpointsDocument,
 } from "../generated/graphql";
-import { addSlots, book, createProvider, registerUser, type TestUser } from "../support/factories";
+import { addSlots, bookSlot, createProvider, registerUser, type TestUser } from "../support/factories";
 import { errorCode, execute, executeOk } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
 
@@ -39,7 +39,7 @@ beforeAll(async () => {
   providerId = (await createProvider(server.url, owner)).id;
   await createProvider(server.url, other);
   const [slot] = await addSlots(server.url, owner, providerId, { count: 1 });
-  await book(server.url, customer, slot!.id);
+  await bookSlot(server.url, customer, slot!.id);
   const [row] = await server.database.db.query.outbox.findMany({ limit: 1 });
   eventId = row!.eventId;
   tokens = { anonymous: undefined, customer: customer.token, owner: owner.token, otherProvider: other.token, admin };

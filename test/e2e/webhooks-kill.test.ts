@@ -5,9 +5,13 @@ import { createInterface } from "node:readline";
 import postgres from "postgres";
 import { AcceptBookingDocument, CancelBookingDocument, CreateWebhookEndpointDocument } from "../generated/graphql";
 import { MODE_REDIS_URL, createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
-import { addSlots, book, createProvider, futureHour, registerUser } from "../support/factories";
+import { addSlots, bookSlot, createProvider, futureHour, registerUser } from "../support/factories";
 import { executeOk } from "../support/graphql-client";
-import { WebhookReceiver, waitFor } from "../support/webhook-receiver";
+import { WebhookReceiver } from "../support/webhook-receiver";
+import { waitFor } from "../support/wait";
+
+/** How long a webhook delivery may take to show up before a wait gives up. */
+const DELIVERY_WAIT = { timeoutMs: 20_000 };
 
 /**
  * `kill -9` of the real process (`node dist/src/main.js`) while a webhook request is in flight,
@@ -60,7 +64,7 @@ async function startMain(databaseUrl: string): Promise<ServerProcess> {
   const exited = new Promise((resolve) => child.on("exit", resolve));
   const proc: ServerProcess = { child, exited, url: "" };
   processes.push(proc);
-  await waitFor("the server to listen", () => lines.some((l) => String(l.msg).includes("Slotwise listening on")) || child.exitCode !== null, 90_000);
+  await waitFor("the server to listen", () => lines.some((l) => String(l.msg).includes("Slotwise listening on")) || child.exitCode !== null, { timeoutMs: 90_000 });
   const line = lines.find((l) => String(l.msg).includes("Slotwise listening on"));
   if (!line) throw new Error(`slotwise exited with ${child.exitCode} before listening`);
   proc.url = String(line.url);
@@ -79,8 +83,8 @@ test("a delivery in flight when the process is SIGKILLed still arrives after a r
   const [slot] = await addSlots(first.url, owner, provider.id, { count: 1, start: futureHour(48) });
   const customer = await registerUser(first.url, "CUSTOMER");
   const { secret } = (await executeOk(first.url, CreateWebhookEndpointDocument, { input: { url: receiver.url } }, owner.token)).createWebhookEndpoint;
-  const booking = await book(first.url, customer, slot!.id);
-  await waitFor("the first request in flight", () => receiver!.received.length === 1);
+  const booking = await bookSlot(first.url, customer, slot!.id);
+  await waitFor("the first request in flight", () => receiver!.received.length === 1, DELIVERY_WAIT);
   await executeOk(first.url, AcceptBookingDocument, { id: booking.id }, owner.token);
   await executeOk(first.url, CancelBookingDocument, { id: booking.id, reason: "kill test" }, customer.token);
 
@@ -91,7 +95,7 @@ test("a delivery in flight when the process is SIGKILLed still arrives after a r
   const killedAt = Date.now();
   await Promise.all([startMain(database.url), startMain(database.url)]);
 
-  await waitFor("every event delivered", () => new Set(receiver!.received.map((r) => r.event.eventId)).size === 3 && receiver!.types().includes("BOOKING_CANCELLED"), 90_000);
+  await waitFor("every event delivered", () => new Set(receiver!.received.map((r) => r.event.eventId)).size === 3 && receiver!.types().includes("BOOKING_CANCELLED"), { timeoutMs: 90_000 });
   const afterKill = receiver.received.slice(beforeKill);
   // The killed worker's claim ran out, then the event was sent again: at least once.
   expect(afterKill[0]!.event.eventType).toBe("BOOKING_CREATED");
@@ -103,7 +107,7 @@ test("a delivery in flight when the process is SIGKILLed still arrives after a r
 
   const sql = postgres(database.url, { max: 1, onnotice: () => undefined });
   try {
-    await waitFor("recorded", async () => (await sql`select count(*)::int as n from webhook_deliveries where status = 'SUCCEEDED'`)[0]!.n === 3);
+    await waitFor("recorded", async () => (await sql`select count(*)::int as n from webhook_deliveries where status = 'SUCCEEDED'`)[0]!.n === 3, DELIVERY_WAIT);
     const rows = await sql`select event_type, status from webhook_deliveries order by id`;
     expect(rows.map((r) => [r.event_type, r.status])).toEqual([
       ["BOOKING_CREATED", "SUCCEEDED"],

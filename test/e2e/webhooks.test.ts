@@ -12,10 +12,14 @@ import {
   WebhookEndpointsDocument,
   type BookingEventType,
 } from "../generated/graphql";
-import { addSlots, book, createProvider, registerUser, type TestUser } from "../support/factories";
+import { addSlots, bookSlot, createProvider, providerWithSlots, registerUser, type TestUser } from "../support/factories";
 import { executeOk } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
-import { WebhookReceiver, sleep, verifies, waitFor } from "../support/webhook-receiver";
+import { WebhookReceiver, verifies } from "../support/webhook-receiver";
+import { sleep, waitFor } from "../support/wait";
+
+/** How long a webhook delivery may take to show up before a wait gives up. */
+const DELIVERY_WAIT = { timeoutMs: 20_000 };
 
 /**
  * Signed webhooks end to end: a real server (PGlite, or PostgreSQL + Redis in that mode) with its
@@ -53,11 +57,9 @@ async function receiver(respond?: ConstructorParameters<typeof WebhookReceiver>[
 
 /** A provider owner with one provider and free slots. */
 async function providerWorld(): Promise<{ owner: TestUser; providerId: string; slotIds: string[]; customer: TestUser }> {
-  const owner = await registerUser(server.url, "PROVIDER");
-  const provider = await createProvider(server.url, owner, { requiresConfirmation: true });
-  const slots = await addSlots(server.url, owner, provider.id, { count: 6 });
+  const { owner, providerId, slots } = await providerWithSlots(server.url, { count: 6 });
   const customer = await registerUser(server.url, "CUSTOMER");
-  return { owner, providerId: provider.id, slotIds: slots.map((s) => s.id), customer };
+  return { owner, providerId, slotIds: slots.map((s) => s.id), customer };
 }
 
 async function createEndpoint(token: string, url: string, opts: { providerId?: string; eventTypes?: BookingEventType[] } = {}) {
@@ -71,7 +73,7 @@ async function deliveriesOf(token: string, endpointId: string) {
 
 /** Books a slot, accepts it and cancels it: three events of one booking, in that commit order. */
 async function bookingHistory(w: Awaited<ReturnType<typeof providerWorld>>, slot = 0): Promise<string> {
-  const booking = await book(server.url, w.customer, w.slotIds[slot]!);
+  const booking = await bookSlot(server.url, w.customer, w.slotIds[slot]!);
   await executeOk(server.url, AcceptBookingDocument, { id: booking.id }, w.owner.token);
   await executeOk(server.url, CancelBookingDocument, { id: booking.id, reason: "changed plans" }, w.customer.token);
   return booking.id;
@@ -85,7 +87,7 @@ test("delivers each event as a Standard Webhooks request, signed with the secret
   expect(created.endpoint).toMatchObject({ url: r.url, eventTypes: [], provider: null, enabled: true, disabledReason: null });
   const bookingId = await bookingHistory(w);
 
-  await waitFor("three deliveries", () => r.received.length >= 3);
+  await waitFor("three deliveries", () => r.received.length >= 3, DELIVERY_WAIT);
   expect(r.types()).toEqual(["BOOKING_CREATED", "BOOKING_CONFIRMED", "BOOKING_CANCELLED"]);
   for (const req of r.received) {
     expect(verifies(req, created.secret)).toBe(true);
@@ -95,7 +97,7 @@ test("delivers each event as a Standard Webhooks request, signed with the secret
     // The same envelope as the SQS body.
     expect(req.event).toMatchObject({ bookingId, providerId: w.providerId, version: 1, userId: w.customer.id });
   }
-  await waitFor("recorded as SUCCEEDED", async () => (await deliveriesOf(w.owner.token, created.endpoint.id)).every((d) => d.status === "SUCCEEDED"));
+  await waitFor("recorded as SUCCEEDED", async () => (await deliveriesOf(w.owner.token, created.endpoint.id)).every((d) => d.status === "SUCCEEDED"), DELIVERY_WAIT);
   const deliveries = await deliveriesOf(w.owner.token, created.endpoint.id);
   // Newest first.
   expect(deliveries.map((d) => d.eventType)).toEqual(["BOOKING_CANCELLED", "BOOKING_CONFIRMED", "BOOKING_CREATED"]);
@@ -109,7 +111,7 @@ test("a receiver failing 3 times then succeeding gets the event on the 4th attem
   const { endpoint, secret } = await createEndpoint(w.owner.token, r.url);
   await bookingHistory(w);
 
-  await waitFor("all three delivered", () => r.received.length >= 6);
+  await waitFor("all three delivered", () => r.received.length >= 6, DELIVERY_WAIT);
   await sleep(300);
   expect(r.types()).toEqual(["BOOKING_CREATED", "BOOKING_CREATED", "BOOKING_CREATED", "BOOKING_CREATED", "BOOKING_CONFIRMED", "BOOKING_CANCELLED"]);
   expect(r.verifiedWith(secret)).toHaveLength(6);
@@ -128,13 +130,13 @@ test("a receiver that is down for a while gets everything once it is back, in or
   const { endpoint } = await createEndpoint(w.owner.token, r.url);
   await r.down();
   await bookingHistory(w);
-  await waitFor("a failed attempt recorded", async () => (await deliveriesOf(w.owner.token, endpoint.id)).some((d) => d.attempts > 0));
+  await waitFor("a failed attempt recorded", async () => (await deliveriesOf(w.owner.token, endpoint.id)).some((d) => d.attempts > 0), DELIVERY_WAIT);
   const failing = (await deliveriesOf(w.owner.token, endpoint.id)).find((d) => d.attempts > 0)!;
   expect(failing).toMatchObject({ status: "PENDING", eventType: "BOOKING_CREATED", lastResponseStatus: null });
   expect(failing.lastError).toMatch(/ECONNREFUSED/);
   expect(new Date(failing.nextAttemptAt!).getTime()).toBeGreaterThan(new Date(failing.lastAttemptAt!).getTime());
   await r.up();
-  await waitFor("all three delivered", () => r.received.length >= 3);
+  await waitFor("all three delivered", () => r.received.length >= 3, DELIVERY_WAIT);
   expect(r.types()).toEqual(["BOOKING_CREATED", "BOOKING_CONFIRMED", "BOOKING_CANCELLED"]);
 });
 
@@ -143,7 +145,7 @@ test("after the last retry a delivery is FAILED with the status and a truncated 
   const r = await receiver((req) => (req.event.eventType === "BOOKING_CREATED" ? { status: 503, body: "x".repeat(5_000) } : { status: 200 }));
   const { endpoint } = await createEndpoint(w.owner.token, r.url);
   await bookingHistory(w);
-  await waitFor("the later events delivered", () => r.types().includes("BOOKING_CANCELLED"), 30_000);
+  await waitFor("the later events delivered", () => r.types().includes("BOOKING_CANCELLED"), { timeoutMs: 30_000 });
   expect(r.types()).toEqual(["BOOKING_CREATED", "BOOKING_CREATED", "BOOKING_CREATED", "BOOKING_CREATED", "BOOKING_CONFIRMED", "BOOKING_CANCELLED"]);
   const failed = (await deliveriesOf(w.owner.token, endpoint.id)).find((d) => d.eventType === "BOOKING_CREATED")!;
   expect(failed).toMatchObject({ status: "FAILED", attempts: 4, lastResponseStatus: 503, nextAttemptAt: null });
@@ -158,10 +160,10 @@ test("410 Gone disables the endpoint at once: its pending deliveries are FAILED 
   const r = await receiver(() => ({ status: 410 }));
   const { endpoint } = await createEndpoint(w.owner.token, r.url);
   await bookingHistory(w);
-  await waitFor("disabled", async () => !(await executeOk(server.url, WebhookEndpointsDocument, {}, w.owner.token)).webhookEndpoints[0]!.enabled);
+  await waitFor("disabled", async () => !(await executeOk(server.url, WebhookEndpointsDocument, {}, w.owner.token)).webhookEndpoints[0]!.enabled, DELIVERY_WAIT);
   const [listed] = (await executeOk(server.url, WebhookEndpointsDocument, {}, w.owner.token)).webhookEndpoints;
   expect(listed!.disabledReason).toMatch(/410 Gone/);
-  await waitFor("none pending", async () => (await deliveriesOf(w.owner.token, endpoint.id)).every((d) => d.status === "FAILED"));
+  await waitFor("none pending", async () => (await deliveriesOf(w.owner.token, endpoint.id)).every((d) => d.status === "FAILED"), DELIVERY_WAIT);
   // The later events were either fanned out before the 410 (then given up) or after (then not made).
   const before = await deliveriesOf(w.owner.token, endpoint.id);
   expect(before.length).toBeGreaterThanOrEqual(1);
@@ -178,10 +180,10 @@ test("a receiver that hangs is timed out (WEBHOOK_TIMEOUT_MS) and retried", asyn
   const r = await receiver((_req, i) => (i === 0 ? "hang" : { status: 200 }));
   const { endpoint } = await createEndpoint(w.owner.token, r.url, { eventTypes: ["BOOKING_CREATED"] });
   const started = Date.now();
-  await book(server.url, w.customer, w.slotIds[0]!);
-  await waitFor("retried after the timeout", () => r.received.length >= 2);
+  await bookSlot(server.url, w.customer, w.slotIds[0]!);
+  await waitFor("retried after the timeout", () => r.received.length >= 2, DELIVERY_WAIT);
   expect(r.received[1]!.at - r.received[0]!.at).toBeGreaterThanOrEqual(1_000);
-  await waitFor("succeeded", async () => (await deliveriesOf(w.owner.token, endpoint.id))[0]?.status === "SUCCEEDED");
+  await waitFor("succeeded", async () => (await deliveriesOf(w.owner.token, endpoint.id))[0]?.status === "SUCCEEDED", DELIVERY_WAIT);
   const [d] = await deliveriesOf(w.owner.token, endpoint.id);
   expect(d).toMatchObject({ attempts: 2, lastResponseStatus: 200 });
   expect(Date.now() - started).toBeLessThan(20_000);
@@ -199,10 +201,10 @@ test("filters: event types, one provider, every provider of the owner, and an ad
   await createEndpoint(admin.token, all.url);
 
   const b1 = await bookingHistory(w); // first provider: 3 events
-  const b2 = (await book(server.url, w.customer, secondSlots[0]!.id)).id; // second provider: 1 event
-  const b3 = (await book(server.url, stranger.customer, stranger.slotIds[0]!)).id; // someone else's provider
+  const b2 = (await bookSlot(server.url, w.customer, secondSlots[0]!.id)).id; // second provider: 1 event
+  const b3 = (await bookSlot(server.url, stranger.customer, stranger.slotIds[0]!)).id; // someone else's provider
 
-  await waitFor("everything delivered", () => all.received.filter((x) => [b1, b2, b3].includes(x.event.bookingId)).length >= 5 && everyOwned.received.length >= 4);
+  await waitFor("everything delivered", () => all.received.filter((x) => [b1, b2, b3].includes(x.event.bookingId)).length >= 5 && everyOwned.received.length >= 4, DELIVERY_WAIT);
   await sleep(500);
   expect(onlyConfirmed.received.map((x) => [x.event.bookingId, x.event.eventType])).toEqual([[b1, "BOOKING_CONFIRMED"]]);
   expect(onlyFirst.received.map((x) => x.event.bookingId)).toEqual([b1, b1, b1]);
@@ -215,13 +217,13 @@ test("rotating the secret: deliveries from then on are signed with the new one o
   const w = await providerWorld();
   const r = await receiver();
   const { endpoint, secret: oldSecret } = await createEndpoint(w.owner.token, r.url, { eventTypes: ["BOOKING_CREATED"] });
-  await book(server.url, w.customer, w.slotIds[0]!);
-  await waitFor("first delivery", () => r.received.length >= 1);
+  await bookSlot(server.url, w.customer, w.slotIds[0]!);
+  await waitFor("first delivery", () => r.received.length >= 1, DELIVERY_WAIT);
   const rotated = (await executeOk(server.url, RotateWebhookSecretDocument, { id: endpoint.id }, w.owner.token)).rotateWebhookSecret;
   expect(rotated.secret).not.toBe(oldSecret);
   expect(rotated.secret).toMatch(/^whsec_/);
-  await book(server.url, w.customer, w.slotIds[1]!);
-  await waitFor("second delivery", () => r.received.length >= 2);
+  await bookSlot(server.url, w.customer, w.slotIds[1]!);
+  await waitFor("second delivery", () => r.received.length >= 2, DELIVERY_WAIT);
   expect(verifies(r.received[0]!, oldSecret)).toBe(true);
   expect(verifies(r.received[1]!, rotated.secret)).toBe(true);
   expect(verifies(r.received[1]!, oldSecret)).toBe(false);
@@ -232,11 +234,11 @@ test("redeliver sends one event again as a new delivery; disabling gives up pend
   const r = await receiver();
   const { endpoint } = await createEndpoint(w.owner.token, r.url);
   await bookingHistory(w);
-  await waitFor("three delivered", () => r.received.length >= 3);
+  await waitFor("three delivered", () => r.received.length >= 3, DELIVERY_WAIT);
   const createdEvent = r.received[0]!.event;
   const again = (await executeOk(server.url, RedeliverWebhookDocument, { endpointId: endpoint.id, eventId: createdEvent.eventId }, w.owner.token)).redeliverWebhook;
   expect(again).toMatchObject({ eventId: createdEvent.eventId, eventType: "BOOKING_CREATED", status: "PENDING", attempts: 0 });
-  await waitFor("redelivered", () => r.received.length >= 4);
+  await waitFor("redelivered", () => r.received.length >= 4, DELIVERY_WAIT);
   expect(r.received[3]!.headers["webhook-id"]).toBe(createdEvent.eventId);
 
   const page1 = (await executeOk(server.url, WebhookDeliveriesDocument, { id: endpoint.id, first: 2 }, w.owner.token)).webhookEndpoint.deliveries;
@@ -250,7 +252,7 @@ test("redeliver sends one event again as a new delivery; disabling gives up pend
   // Disabled by its owner while a delivery waits for a retry: it is given up, and nothing new is made.
   r.respond = () => ({ status: 500 });
   const pending = (await executeOk(server.url, RedeliverWebhookDocument, { endpointId: endpoint.id, eventId: createdEvent.eventId }, w.owner.token)).redeliverWebhook;
-  await waitFor("a failed attempt", async () => (await server.database.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, Number(pending.id))))[0]!.attempts > 0);
+  await waitFor("a failed attempt", async () => (await server.database.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, Number(pending.id))))[0]!.attempts > 0, DELIVERY_WAIT);
   const disabled = (await executeOk(server.url, UpdateWebhookEndpointDocument, { id: endpoint.id, input: { url: r.url, enabled: false } }, w.owner.token)).updateWebhookEndpoint;
   expect(disabled).toMatchObject({ enabled: false, disabledReason: "disabled by its owner" });
   const [row] = await server.database.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, Number(pending.id)));
@@ -271,9 +273,9 @@ test("an endpoint failing without a success for WEBHOOK_DISABLE_AFTER is disable
     const customer = await registerUser(short.url, "CUSTOMER");
     const r = await receiver(() => ({ status: 500 }));
     await executeOk(short.url, CreateWebhookEndpointDocument, { input: { url: r.url } }, owner.token);
-    await book(short.url, customer, slot!.id);
+    await bookSlot(short.url, customer, slot!.id);
     const listed = async () => (await executeOk(short.url, WebhookEndpointsDocument, {}, owner.token)).webhookEndpoints[0]!;
-    await waitFor("disabled", async () => !(await listed()).enabled);
+    await waitFor("disabled", async () => !(await listed()).enabled, DELIVERY_WAIT);
     expect((await listed()).disabledReason).toMatch(/^failing without a success since \d{4}-/);
     // The streak started at the first failure and lasted at least WEBHOOK_DISABLE_AFTER.
     const times = r.received.map((x) => x.at);
@@ -288,13 +290,13 @@ test("redirects are not followed: a 3xx is a failed attempt and the target is ne
   const target = await receiver();
   const r = await receiver((_req, i) => (i === 0 ? { status: 307, headers: { location: target.url } } : { status: 200 }));
   const { endpoint } = await createEndpoint(w.owner.token, r.url, { eventTypes: ["BOOKING_CREATED"] });
-  await book(server.url, w.customer, w.slotIds[0]!);
-  await waitFor("a failed attempt", async () => ((await deliveriesOf(w.owner.token, endpoint.id))[0]?.attempts ?? 0) >= 1);
+  await bookSlot(server.url, w.customer, w.slotIds[0]!);
+  await waitFor("a failed attempt", async () => ((await deliveriesOf(w.owner.token, endpoint.id))[0]?.attempts ?? 0) >= 1, DELIVERY_WAIT);
   const [failed] = await deliveriesOf(w.owner.token, endpoint.id);
   expect(failed!.lastResponseStatus).toBe(307);
   expect(failed!.lastError).toContain(`redirect to ${target.url} not followed`);
-  await waitFor("retried after the 307", () => r.received.length >= 2);
-  await waitFor("succeeded", async () => (await deliveriesOf(w.owner.token, endpoint.id))[0]?.status === "SUCCEEDED");
+  await waitFor("retried after the 307", () => r.received.length >= 2, DELIVERY_WAIT);
+  await waitFor("succeeded", async () => (await deliveriesOf(w.owner.token, endpoint.id))[0]?.status === "SUCCEEDED", DELIVERY_WAIT);
   expect((await deliveriesOf(w.owner.token, endpoint.id))[0]).toMatchObject({ attempts: 2 });
   expect(target.received).toHaveLength(0);
 });

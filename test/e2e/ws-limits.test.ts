@@ -4,8 +4,9 @@ import WebSocket from "ws";
 import { loadConfig } from "../../src/config";
 import { SlotAvailabilityChangedDocument } from "../generated/graphql";
 import { createProvider, registerUser } from "../support/factories";
-import { settle, subscribe, wsClient } from "../support/graphql-client";
+import { subscribe, wsClient } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
+import { settle } from "../support/wait";
 
 /**
  * Issue 10 item 10: live connections are bounded. A socket runs at most

@@ -1,10 +1,11 @@
 import type { Client } from "graphql-ws";
-import { revokeSession } from "../../src/db/repositories/sessions.repository";
+import { revokeSession } from "../../src/db/repositories/session.repository";
 import { BookingDocument, LoginDocument, LogoutDocument, RefreshTokenDocument, SlotAvailabilityChangedDocument } from "../generated/graphql";
 import { REDIS_URL, createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
-import { addSlots, book, createProvider, registerUser, type TestUser } from "../support/factories";
-import { execute, executeOk, settle, subscribe, wsClient } from "../support/graphql-client";
+import { addSlots, bookSlot, createProvider, registerUser, type TestUser } from "../support/factories";
+import { execute, executeOk, subscribe, wsClient } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
+import { settle } from "../support/wait";
 
 /**
  * Issue 10 item 4: a revoked session must not live on in an open graphql-ws socket. Logout, a
@@ -96,7 +97,7 @@ describe("one instance (in-process pub/sub, or Redis in that mode)", () => {
     const provider = await createProvider(server.url, owner, { requiresConfirmation: false });
     const [slot] = await addSlots(server.url, owner, provider.id, { count: 1 });
     const customer = await registerUser(server.url);
-    const booking = await book(server.url, customer, slot!.id);
+    const booking = await bookSlot(server.url, customer, slot!.id);
     const ws = await openSocket(server.wsUrl, customer.token, providerId);
     expect(await run(ws.client, { query: "{ me { id } }" })).toEqual({ me: { id: customer.id } });
     // Revoked behind the pub/sub's back, as another process without it would.

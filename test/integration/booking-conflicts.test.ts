@@ -1,13 +1,14 @@
 import { ConflictError } from "../../src/domain/errors";
-import { BACKENDS, MINUTE, bookingRow, countRows, makeWorld, providerWithSlots, registerViewer, rejection, slotStatus, useBackend } from "./service-world";
+import { BACKENDS, MINUTE, bookingRow, countRows, makeWorld, rejection, slotStatus, useBackend } from "../support/service-world";
+import { providerWithSlots, registerUser } from "../support/service-factories";
 
 describe.each(BACKENDS)("booking conflicts and idempotency through the services on $name", (backend) => {
   const { it } = useBackend(backend);
 
   it("a second booking of a HELD slot is SLOT_UNAVAILABLE and writes nothing", async (db) => {
     const w = makeWorld(db);
-    const first = await registerViewer(w, "CUSTOMER");
-    const second = await registerViewer(w, "CUSTOMER");
+    const first = await registerUser(w, "CUSTOMER");
+    const second = await registerUser(w, "CUSTOMER");
     const { slots } = await providerWithSlots(w);
     const { booking } = await w.services.bookingCreate.createBooking(first, { slotId: slots[0]!.id });
 
@@ -22,7 +23,7 @@ describe.each(BACKENDS)("booking conflicts and idempotency through the services 
 
   it("a BOOKED slot cannot be booked again, even by the same customer", async (db) => {
     const w = makeWorld(db);
-    const customer = await registerViewer(w, "CUSTOMER");
+    const customer = await registerUser(w, "CUSTOMER");
     const { slots } = await providerWithSlots(w, { requiresConfirmation: false });
     await w.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id });
 
@@ -36,7 +37,7 @@ describe.each(BACKENDS)("booking conflicts and idempotency through the services 
 
   it("an idempotency key replay returns the first booking with created=false and writes nothing", async (db) => {
     const w = makeWorld(db);
-    const customer = await registerViewer(w, "CUSTOMER");
+    const customer = await registerUser(w, "CUSTOMER");
     const { slots } = await providerWithSlots(w);
     const first = await w.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id, idempotencyKey: "checkout-42" });
     expect(first.created).toBe(true);
@@ -53,7 +54,7 @@ describe.each(BACKENDS)("booking conflicts and idempotency through the services 
 
   it("the same key for a different slot is IDEMPOTENCY_KEY_REUSED and writes nothing", async (db) => {
     const w = makeWorld(db);
-    const customer = await registerViewer(w, "CUSTOMER");
+    const customer = await registerUser(w, "CUSTOMER");
     const { slots } = await providerWithSlots(w);
     await w.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id, idempotencyKey: "k-1" });
 
@@ -68,7 +69,7 @@ describe.each(BACKENDS)("booking conflicts and idempotency through the services 
 
   it("the original request replayed after the booking was rescheduled returns the booking: the key names the request, not the slot it ended on", async (db) => {
     const w = makeWorld(db);
-    const customer = await registerViewer(w, "CUSTOMER");
+    const customer = await registerUser(w, "CUSTOMER");
     const { slots } = await providerWithSlots(w);
     const first = await w.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id, idempotencyKey: "checkout-7" });
     w.clock.advance(MINUTE);
@@ -91,8 +92,8 @@ describe.each(BACKENDS)("booking conflicts and idempotency through the services 
 
   it("idempotency keys belong to one customer: another customer's same key is a new request", async (db) => {
     const w = makeWorld(db);
-    const a = await registerViewer(w, "CUSTOMER");
-    const b = await registerViewer(w, "CUSTOMER");
+    const a = await registerUser(w, "CUSTOMER");
+    const b = await registerUser(w, "CUSTOMER");
     const { slots } = await providerWithSlots(w);
     const first = await w.services.bookingCreate.createBooking(a, { slotId: slots[0]!.id, idempotencyKey: "shared" });
     const other = await w.services.bookingCreate.createBooking(b, { slotId: slots[1]!.id, idempotencyKey: "shared" });
@@ -106,9 +107,9 @@ describe.each(BACKENDS)("booking conflicts and idempotency through the services 
 
   it("a slot whose start has passed cannot be booked, even after it was freed again", async (db) => {
     const w = makeWorld(db);
-    const early = await registerViewer(w, "CUSTOMER");
-    const late = await registerViewer(w, "CUSTOMER");
-    const { owner, providerId, slots } = await providerWithSlots(w, { count: 2, startsAt: new Date(w.clock.now().getTime() + 60 * MINUTE) });
+    const early = await registerUser(w, "CUSTOMER");
+    const late = await registerUser(w, "CUSTOMER");
+    const { owner, providerId, slots } = await providerWithSlots(w, { count: 2, start: new Date(w.clock.now().getTime() + 60 * MINUTE) });
     const [freed, untouched] = [slots[0]!, slots[1]!];
     const { booking } = await w.services.bookingCreate.createBooking(early, { slotId: freed.id });
     await w.services.bookingTransition.acceptBooking(owner, booking.id);
@@ -127,12 +128,12 @@ describe.each(BACKENDS)("booking conflicts and idempotency through the services 
     }
     expect(await countRows(db)).toEqual(before);
     const window = { from: new Date(freed.startsAt.getTime() - 60 * MINUTE), to: new Date(untouched.endsAt.getTime() + MINUTE) };
-    expect(await w.services.providers.availableSlots(providerId, window.from, window.to)).toEqual([]);
+    expect(await w.services.provider.availableSlots(providerId, window.from, window.to)).toEqual([]);
   });
 
   it("a slot starting exactly now is already past", async (db) => {
     const w = makeWorld(db);
-    const customer = await registerViewer(w, "CUSTOMER");
+    const customer = await registerUser(w, "CUSTOMER");
     const { slots } = await providerWithSlots(w, { count: 1 });
     w.clock.set(slots[0]!.startsAt);
     expect(await rejection(() => w.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id }))).toMatchObject({
@@ -142,7 +143,7 @@ describe.each(BACKENDS)("booking conflicts and idempotency through the services 
 
   it("bad input writes nothing: malformed and unknown slot ids, empty key, wrong role", async (db) => {
     const w = makeWorld(db);
-    const customer = await registerViewer(w, "CUSTOMER");
+    const customer = await registerUser(w, "CUSTOMER");
     const { owner, slots } = await providerWithSlots(w);
     const before = await countRows(db);
     const create = w.services.bookingCreate;

@@ -1,20 +1,7 @@
 import type { OutboxRow } from "../../src/db/schema";
 import { bookingEventEnvelopeSchema, type BookingEventEnvelope } from "../../src/events/envelope";
-import {
-  BACKENDS,
-  HOLD_MINUTES,
-  MINUTE,
-  bookingRow,
-  countRows,
-  historyOf,
-  makeWorld,
-  outboxOf,
-  providerWithSlots,
-  registerViewer,
-  rejection,
-  slotStatus,
-  useBackend,
-} from "./service-world";
+import { BACKENDS, HOLD_MINUTES, MINUTE, bookingRow, countRows, historyOf, makeWorld, outboxOf, rejection, slotStatus, useBackend } from "../support/service-world";
+import { bookSlot, providerWithSlots, registerUser } from "../support/service-factories";
 
 /** Validates an outbox row against the published envelope schema (no extra or missing fields). */
 function envelopeOf(row: OutboxRow): BookingEventEnvelope {
@@ -31,7 +18,7 @@ describe.each(BACKENDS)("booking lifecycle through the services on $name", (back
 
   it("create -> accept -> cancel: slot, history and outbox follow each step exactly", async (db) => {
     const w = makeWorld(db);
-    const customer = await registerViewer(w, "CUSTOMER");
+    const customer = await registerUser(w, "CUSTOMER");
     const { owner, providerId, slots } = await providerWithSlots(w);
     const slot = slots[0]!;
     expect(await slotStatus(db, slot.id)).toBe("AVAILABLE");
@@ -93,7 +80,7 @@ describe.each(BACKENDS)("booking lifecycle through the services on $name", (back
 
   it("a provider that does not require confirmation confirms at once, as the system", async (db) => {
     const w = makeWorld(db);
-    const customer = await registerViewer(w, "CUSTOMER");
+    const customer = await registerUser(w, "CUSTOMER");
     const { providerId, slots } = await providerWithSlots(w, { requiresConfirmation: false });
     const slot = slots[1]!;
     const now = w.clock.now();
@@ -122,8 +109,8 @@ describe.each(BACKENDS)("booking lifecycle through the services on $name", (back
 
   it("reject releases the slot, records the reason, and the slot can be booked again", async (db) => {
     const w = makeWorld(db);
-    const first = await registerViewer(w, "CUSTOMER");
-    const second = await registerViewer(w, "CUSTOMER");
+    const first = await registerUser(w, "CUSTOMER");
+    const second = await registerUser(w, "CUSTOMER");
     const { owner, slots } = await providerWithSlots(w);
     const slot = slots[0]!;
     const { booking } = await w.services.bookingCreate.createBooking(first, { slotId: slot.id });
@@ -143,7 +130,7 @@ describe.each(BACKENDS)("booking lifecycle through the services on $name", (back
 
   it("the provider's owner may cancel a PENDING booking; the slot is released", async (db) => {
     const w = makeWorld(db);
-    const customer = await registerViewer(w, "CUSTOMER");
+    const customer = await registerUser(w, "CUSTOMER");
     const { owner, slots } = await providerWithSlots(w);
     const { booking } = await w.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id });
     await w.services.bookingTransition.cancelBooking(owner, booking.id, null);
@@ -153,7 +140,7 @@ describe.each(BACKENDS)("booking lifecycle through the services on $name", (back
 
   it("an illegal transition is INVALID_TRANSITION and writes nothing", async (db) => {
     const w = makeWorld(db);
-    const customer = await registerViewer(w, "CUSTOMER");
+    const customer = await registerUser(w, "CUSTOMER");
     const { owner, slots } = await providerWithSlots(w);
     const { booking } = await w.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id });
     await w.services.bookingTransition.cancelBooking(customer, booking.id, "no longer needed");
@@ -173,10 +160,10 @@ describe.each(BACKENDS)("booking lifecycle through the services on $name", (back
 
   it("accepting after the hold lapsed is HOLD_EXPIRED and changes nothing; just before, it works", async (db) => {
     const w = makeWorld(db);
-    const customer = await registerViewer(w, "CUSTOMER");
+    const customer = await registerUser(w, "CUSTOMER");
     const { owner, slots } = await providerWithSlots(w, { count: 2 });
-    const late = (await w.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id })).booking;
-    const onTime = (await w.services.bookingCreate.createBooking(customer, { slotId: slots[1]!.id })).booking;
+    const late = await bookSlot(w, customer, slots[0]!.id);
+    const onTime = await bookSlot(w, customer, slots[1]!.id);
 
     w.clock.advance(HOLD_MINUTES * MINUTE - 1);
     expect((await w.services.bookingTransition.acceptBooking(owner, onTime.id)).status).toBe("CONFIRMED");
@@ -193,9 +180,9 @@ describe.each(BACKENDS)("booking lifecycle through the services on $name", (back
 
   it("authorisation: a customer cannot accept, a stranger sees NOT_FOUND; neither writes anything", async (db) => {
     const w = makeWorld(db);
-    const customer = await registerViewer(w, "CUSTOMER");
-    const stranger = await registerViewer(w, "CUSTOMER");
-    const otherOwner = await registerViewer(w, "PROVIDER");
+    const customer = await registerUser(w, "CUSTOMER");
+    const stranger = await registerUser(w, "CUSTOMER");
+    const otherOwner = await registerUser(w, "PROVIDER");
     const { slots } = await providerWithSlots(w);
     const { booking } = await w.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id });
     const before = await countRows(db);

@@ -10,13 +10,12 @@ import {
   sampleEvent,
   sendBody,
   sendEvent,
-  sleep,
   useConsumers,
   useEmulator,
-  waitFor,
   waitUntilDrained,
-} from "./consumer-world";
-import { BACKENDS, useBackend } from "./service-world";
+} from "../support/consumer-world";
+import { BACKENDS, useBackend } from "../support/service-world";
+import { sleep, waitFor } from "../support/wait";
 
 describe.each(BACKENDS)("SQS consumer failure handling on $name", (backend) => {
   const { it } = useBackend(backend);

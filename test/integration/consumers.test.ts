@@ -9,10 +9,10 @@ import {
   sendEvent,
   useConsumers,
   useEmulator,
-  waitFor,
   waitUntilDrained,
-} from "./consumer-world";
-import { BACKENDS, useBackend } from "./service-world";
+} from "../support/consumer-world";
+import { BACKENDS, useBackend } from "../support/service-world";
+import { waitFor } from "../support/wait";
 
 describe.each(BACKENDS)("SQS notification consumers with the processed-event store on $name", (backend) => {
   const { it } = useBackend(backend);

@@ -7,6 +7,7 @@ import { createPostgresDatabase, requireService, type TestDatabase } from "../su
 import { addSlots, createProvider, futureHour, registerUser, type TestUser } from "../support/factories";
 import { execute, type GqlResult } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
+import { mapLimit } from "../support/map-limit";
 
 // PGlite runs one statement at a time and would hide every race below, so this file
 // always runs on real PostgreSQL, whatever mode the rest of the suite is in.
@@ -31,20 +32,6 @@ afterAll(async () => {
   await server?.close();
   await database?.drop();
 });
-
-/** Runs `fn` over `items` with at most `limit` in flight (password hashing is CPU-heavy). */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 function registerCustomers(n: number): Promise<TestUser[]> {
   return mapLimit(Array.from({ length: n }), 8, () => registerUser(server.url, "CUSTOMER"));

@@ -5,6 +5,7 @@ import { followEventLog, readEventLog, type EventLogEdge } from "../../src/event
 import type { BookingEventEnvelope } from "../../src/events/envelope";
 import { createInMemoryPubSub } from "../../src/events/pubsub";
 import { createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
+import { sleep } from "../support/wait";
 
 // Outbox ids are taken at insert, not at commit. PGlite runs one statement at a time and cannot
 // hold two transactions open, so these cases always run on real PostgreSQL.
@@ -97,7 +98,7 @@ async function readUntil(scope: { providerId: string } | { bookingId: string }, 
   for (;;) {
     const edges = await read(scope, after);
     if (check(edges) || Date.now() > deadline) return edges;
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
 }
 
@@ -221,7 +222,7 @@ test_(
     };
     await Promise.all(Array.from({ length: 6 }, (_, w) => writer(w)));
     const deadline = Date.now() + 30_000;
-    while (received.length < committed.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (received.length < committed.length && Date.now() < deadline) await sleep(20);
     await follower.return?.();
     await following;
 
@@ -247,19 +248,19 @@ test_("live phase: a wake-up for B's event while older A still runs delivers not
   })();
   const { a, b, release } = await twoTransactions();
   try {
-    await new Promise((r) => setTimeout(r, 100)); // the stream has subscribed and found nothing
+    await sleep(100); // the stream has subscribed and found nothing
     const fromA = await insertEvent(a, providerId);
     const fromB = await insertEvent(b, providerId);
     await b`commit`;
     const wake = (eventId: string) =>
       pubSub.publishTopic("PROVIDER_BOOKING_EVENTS", providerId, { event: { eventId, providerId } as BookingEventEnvelope, booking: {} as never });
     await wake(fromB.eventId);
-    await new Promise((r) => setTimeout(r, 400));
+    await sleep(400);
     expect(received).toEqual([]);
 
     await a`commit`;
     const deadline = Date.now() + 30_000;
-    while (received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (received.length < 2 && Date.now() < deadline) await sleep(20);
     expect(received.map((e) => e.message.event.eventId)).toEqual([fromA.eventId, fromB.eventId]);
   } finally {
     release();

@@ -3,11 +3,13 @@ import { count, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../../src/db/client";
 import { encodeEventCursor } from "../../src/db/event-cursor";
 import { markOutboxPublished } from "../../src/db/repositories/outbox.repository";
-import { markEventsDispatched } from "../../src/db/repositories/webhook-deliveries.repository";
+import { markEventsDispatched } from "../../src/db/repositories/webhook-delivery.repository";
 import { outbox } from "../../src/db/schema";
 import type { EventLogEdge } from "../../src/events/event-log";
 import type { Viewer } from "../../src/services";
-import { BACKENDS, MINUTE, makeWorld, outboxOf, providerWithSlots, registerViewer, rejection, useBackend, type World } from "./service-world";
+import { BACKENDS, MINUTE, makeWorld, outboxOf, rejection, useBackend, type World } from "../support/service-world";
+import { bookSlot, providerWithSlots, registerUser } from "../support/service-factories";
+import { sleep } from "../support/wait";
 
 const DAY = 24 * 60 * MINUTE;
 
@@ -21,16 +23,16 @@ async function untilLogged(db: Db): Promise<void> {
     const [row] = await db.select({ n: count() }).from(outbox).where(sql`${outbox.xactId} >= pg_snapshot_xmin(pg_current_snapshot())`);
     if (Number(row!.n) === 0) return;
     if (Date.now() > deadline) throw new Error(`${row!.n} outbox rows still above the horizon after 30 s`);
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
 }
 
 /** A provider whose customer made `count` bookings (one BOOKING_CREATED each) and had the first accepted. */
 async function bookedProvider(w: World, count: number) {
-  const customer = await registerViewer(w, "CUSTOMER");
+  const customer = await registerUser(w, "CUSTOMER");
   const { owner, providerId, slots } = await providerWithSlots(w, { count });
   const bookings = [];
-  for (const slot of slots) bookings.push((await w.services.bookingCreate.createBooking(customer, { slotId: slot.id })).booking);
+  for (const slot of slots) bookings.push(await bookSlot(w, customer, slot.id));
   await w.services.bookingTransition.acceptBooking(owner, bookings[0]!.id);
   await untilLogged(w.db);
   return { customer, owner, providerId, bookings };
@@ -88,8 +90,8 @@ describe.each(BACKENDS)("event log on $name", (backend) => {
   it("applies the access rules and refuses bad arguments with BAD_USER_INPUT", async (db) => {
     const w = makeWorld(db);
     const { owner, customer, providerId, bookings } = await bookedProvider(w, 1);
-    const stranger = await registerViewer(w, "CUSTOMER");
-    const otherOwner = await registerViewer(w, "PROVIDER");
+    const stranger = await registerUser(w, "CUSTOMER");
+    const otherOwner = await registerUser(w, "PROVIDER");
     const admin: Viewer = { userId: randomUUID(), role: "ADMIN" };
     const bookingId = bookings[0]!.id;
     const log = w.services.eventLog;

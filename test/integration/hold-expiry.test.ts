@@ -1,14 +1,14 @@
-import { randomUUID } from "node:crypto";
 import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "../../src/db/client";
 import { bookingStatusChanges, outbox } from "../../src/db/schema";
 import { ManualClock } from "../../src/domain/clock";
 import { bookingEventEnvelopeSchema } from "../../src/events/envelope";
-import type { Viewer } from "../../src/services";
 import { HOLD_EXPIRED_REASON } from "../../src/services/booking-expiry.service";
 import { createPostgresDatabase, requireService } from "../support/backends";
 import { startTestServer, type TestServer } from "../support/test-server";
-import { bookingRow, historyOf, listen, outboxOf, rejection, slotStatus } from "./service-world";
+import { bookingRow, historyOf, listen, outboxOf, rejection, slotStatus } from "../support/service-world";
+import { bookSlot, providerWithSlots, registerUser } from "../support/service-factories";
+import { sleep, waitFor } from "../support/wait";
 
 const MINUTE = 60_000;
 const T0 = new Date("2031-03-10T08:00:00.000Z");
@@ -24,30 +24,6 @@ async function boot(opts: { databaseUrl?: string; env?: Record<string, string>; 
   const server = await startTestServer({ clock, databaseUrl: opts.databaseUrl, env: opts.env });
   opened.push(server);
   return { server, clock, db: server.database.db, holdMs: server.config.bookingHoldMinutes * MINUTE };
-}
-
-async function viewer(server: TestServer, role: "CUSTOMER" | "PROVIDER"): Promise<Viewer> {
-  const { user } = await server.services.auth.register({
-    email: `${role.toLowerCase()}-${randomUUID()}@example.test`,
-    password: "correct-horse-battery-staple",
-    name: `${role} ${randomUUID().slice(0, 8)}`,
-    role,
-  });
-  return { userId: user.id, role: user.role };
-}
-
-/** A provider that requires confirmation, with `count` half-hour slots starting a day after the clock. */
-async function providerWithSlots(server: TestServer, clock: ManualClock, count = 3) {
-  const owner = await viewer(server, "PROVIDER");
-  const provider = await server.services.providers.createProvider(owner, { name: `Clinic ${randomUUID().slice(0, 8)}`, timeZone: "Europe/Berlin", requiresConfirmation: true });
-  const startsAt = new Date(clock.now().getTime() + 24 * 60 * MINUTE);
-  const slots = await server.services.providers.addAvailability(owner, {
-    providerId: provider.id,
-    startsAt,
-    endsAt: new Date(startsAt.getTime() + count * 30 * MINUTE),
-    slotMinutes: 30,
-  });
-  return { owner, providerId: provider.id, slots };
 }
 
 async function expiredHistoryCount(db: Db, bookingIds: string[]) {
@@ -74,18 +50,10 @@ function countBy(ids: string[]): Record<string, number> {
 
 const once = (ids: string[]) => Object.fromEntries(ids.map((id) => [id, 1]));
 
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 test("nothing expires before holdExpiresAt; at the deadline the booking is EXPIRED, its slot AVAILABLE, with history and one BOOKING_EXPIRED event", async () => {
   const { server, clock, db, holdMs } = await boot();
-  const { owner, providerId, slots } = await providerWithSlots(server, clock);
-  const customer = await viewer(server, "CUSTOMER");
+  const { owner, providerId, slots } = await providerWithSlots(server, { count: 3 });
+  const customer = await registerUser(server, "CUSTOMER");
   const { booking } = await server.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id });
   expect(booking.holdExpiresAt).toEqual(new Date(T0.getTime() + holdMs));
   // Answered in time, and held longer: neither may be touched by the run that expires `booking`.
@@ -129,12 +97,12 @@ test("nothing expires before holdExpiresAt; at the deadline the booking is EXPIR
   expect(await slotStatus(db, slots[2]!.id)).toBe("HELD");
 
   // Subscribers hear about it too (Redis delivery in the PostgreSQL pass is asynchronous).
-  await waitUntil("the live BOOKING_EXPIRED message", async () => live.messages.length > 0, 10_000);
+  await waitFor("the live BOOKING_EXPIRED message", async () => live.messages.length > 0, { timeoutMs: 10_000 });
   expect(live.messages.map((m) => m.event.eventType)).toEqual(["BOOKING_EXPIRED"]);
   await live.stop();
 
   // The slot is on sale again, and a second run changes nothing.
-  const onSale = await server.services.providers.availableSlots(providerId, slots[0]!.startsAt, slots[0]!.endsAt);
+  const onSale = await server.services.provider.availableSlots(providerId, slots[0]!.startsAt, slots[0]!.endsAt);
   expect(onSale.map((s) => s.id)).toEqual([slots[0]!.id]);
   await server.services.bookingExpiry.expireLapsedHolds();
   expect(await expiredHistoryCount(db, [booking.id])).toEqual(once([booking.id]));
@@ -145,8 +113,8 @@ test("nothing expires before holdExpiresAt; at the deadline the booking is EXPIR
 
 test("createBooking on a slot whose hold has lapsed succeeds before the worker runs, and expires the old booking with its event", async () => {
   const { server, clock, db } = await boot();
-  const { slots } = await providerWithSlots(server, clock, 1);
-  const [first, second] = [await viewer(server, "CUSTOMER"), await viewer(server, "CUSTOMER")];
+  const { slots } = await providerWithSlots(server, { count: 1 });
+  const [first, second] = [await registerUser(server, "CUSTOMER"), await registerUser(server, "CUSTOMER")];
   const { booking: old } = await server.services.bookingCreate.createBooking(first, { slotId: slots[0]!.id });
 
   clock.set(new Date(old.holdExpiresAt!.getTime() - 1));
@@ -181,8 +149,8 @@ test("createBooking on a slot whose hold has lapsed succeeds before the worker r
 
 test("rescheduleBooking onto a slot whose hold has lapsed succeeds before the worker runs", async () => {
   const { server, clock, db } = await boot();
-  const { owner, slots } = await providerWithSlots(server, clock, 2);
-  const [holder, mover] = [await viewer(server, "CUSTOMER"), await viewer(server, "CUSTOMER")];
+  const { owner, slots } = await providerWithSlots(server, { count: 2 });
+  const [holder, mover] = [await registerUser(server, "CUSTOMER"), await registerUser(server, "CUSTOMER")];
   const { booking: stale } = await server.services.bookingCreate.createBooking(holder, { slotId: slots[0]!.id });
   clock.advance(5 * MINUTE);
   const { booking: moving } = await server.services.bookingCreate.createBooking(mover, { slotId: slots[1]!.id });
@@ -199,12 +167,12 @@ test("rescheduleBooking onto a slot whose hold has lapsed succeeds before the wo
 });
 
 /** Creates `count` PENDING bookings (several customers) on fresh slots; returns their ids. */
-async function pendingBookings(server: TestServer, clock: ManualClock, count: number): Promise<string[]> {
-  const { slots } = await providerWithSlots(server, clock, count);
-  const customers = await Promise.all([0, 1, 2, 3].map(() => viewer(server, "CUSTOMER")));
+async function pendingBookings(server: TestServer, count: number): Promise<string[]> {
+  const { slots } = await providerWithSlots(server, { count: count });
+  const customers = await Promise.all([0, 1, 2, 3].map(() => registerUser(server, "CUSTOMER")));
   const ids: string[] = [];
   for (const [i, slot] of slots.entries()) {
-    ids.push((await server.services.bookingCreate.createBooking(customers[i % customers.length]!, { slotId: slot.id })).booking.id);
+    ids.push((await bookSlot(server, customers[i % customers.length]!, slot.id)).id);
   }
   return ids;
 }
@@ -226,7 +194,7 @@ async function expectExpiredOnce(db: Db, ids: string[]) {
 
 test("expiry runs in parallel on this server's database expire each booking exactly once", async () => {
   const { server, clock, db, holdMs } = await boot();
-  const ids = await pendingBookings(server, clock, 24);
+  const ids = await pendingBookings(server, 24);
   clock.advance(holdMs);
 
   const totals = await Promise.all([drainExpiry(server, 5), drainExpiry(server, 5), drainExpiry(server, 5), drainExpiry(server, 5)]);
@@ -245,7 +213,7 @@ test("two servers on one PostgreSQL database expiring at once expire each bookin
     const a = await boot({ databaseUrl: pg.url, clock });
     const b = await boot({ databaseUrl: pg.url, clock });
     expect([a.server.database.kind, b.server.database.kind]).toEqual(["postgres", "postgres"]);
-    const ids = await pendingBookings(a.server, clock, 40);
+    const ids = await pendingBookings(a.server, 40);
     clock.advance(a.holdMs);
 
     const totals = await Promise.all([drainExpiry(a.server, 3), drainExpiry(b.server, 3), drainExpiry(a.server, 7), drainExpiry(b.server, 7)]);
@@ -266,9 +234,9 @@ test("createBooking racing with the expiry worker for lapsed slots on PostgreSQL
   const pg = await createPostgresDatabase();
   try {
     const { server, clock, db, holdMs } = await boot({ databaseUrl: pg.url });
-    const stale = await pendingBookings(server, clock, 30);
+    const stale = await pendingBookings(server, 30);
     const slotIds = await Promise.all(stale.map(async (id) => (await bookingRow(db, id))!.slotId));
-    const newcomer = await viewer(server, "CUSTOMER");
+    const newcomer = await registerUser(server, "CUSTOMER");
     clock.advance(holdMs);
 
     const [, ...outcomes] = await Promise.all([
@@ -286,15 +254,15 @@ test("createBooking racing with the expiry worker for lapsed slots on PostgreSQL
 
 test("with the workers running, a lapsed hold is expired without anyone calling the service", async () => {
   const { server, clock, db, holdMs } = await boot({ env: { WORKERS: "on", WORKER_INTERVAL_MS: "50" } });
-  const { slots } = await providerWithSlots(server, clock, 1);
-  const customer = await viewer(server, "CUSTOMER");
+  const { slots } = await providerWithSlots(server, { count: 1 });
+  const customer = await registerUser(server, "CUSTOMER");
   const { booking } = await server.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id });
 
   clock.advance(holdMs);
-  await waitUntil("the worker to expire the booking", async () => (await bookingRow(db, booking.id))!.status === "EXPIRED");
+  await waitFor("the worker to expire the booking", async () => (await bookingRow(db, booking.id))!.status === "EXPIRED");
 
   expect(await slotStatus(db, slots[0]!.id)).toBe("AVAILABLE");
   // Give the worker a few more rounds: it must not expire the booking a second time.
-  await new Promise((r) => setTimeout(r, 300));
+  await sleep(300);
   await expectExpiredOnce(db, [booking.id]);
 });

@@ -2,7 +2,9 @@ import { eq } from "drizzle-orm";
 import type { Db } from "../../src/db/client";
 import { bookings, outbox } from "../../src/db/schema";
 import type { BookingEventMessage } from "../../src/events/pubsub";
-import { BACKENDS, MINUTE, drain, listen, makeWorld, outboxOf, providerWithSlots, registerViewer, rejection, useBackend } from "./service-world";
+import { BACKENDS, MINUTE, listen, makeWorld, outboxOf, rejection, useBackend } from "../support/service-world";
+import { createProvider, providerWithSlots, registerUser } from "../support/service-factories";
+import { drain } from "../support/wait";
 
 /**
  * What the database shows, read through the pool (not the mutation's transaction) at the
@@ -29,7 +31,7 @@ describe.each(BACKENDS)("live messages from the services on $name", (backend) =>
 
   it("each committed change reaches booking, provider and slot topics, once, in order, after commit", async (db) => {
     const w = makeWorld(db);
-    const customer = await registerViewer(w, "CUSTOMER");
+    const customer = await registerUser(w, "CUSTOMER");
     const { owner, providerId, slots } = await providerWithSlots(w);
     const slot = slots[0]!;
     const observer = observeAtDelivery(db);
@@ -70,7 +72,7 @@ describe.each(BACKENDS)("live messages from the services on $name", (backend) =>
 
   it("auto-confirmation publishes CREATED then CONFIRMED, both after commit", async (db) => {
     const w = makeWorld(db);
-    const customer = await registerViewer(w, "CUSTOMER");
+    const customer = await registerUser(w, "CUSTOMER");
     const { providerId, slots } = await providerWithSlots(w, { requiresConfirmation: false });
     const observer = observeAtDelivery(db);
     const byProvider = listen(w.pubSub, "PROVIDER_BOOKING_EVENTS", providerId, observer.onMessage);
@@ -88,8 +90,8 @@ describe.each(BACKENDS)("live messages from the services on $name", (backend) =>
 
   it("failed mutations publish nothing", async (db) => {
     const w = makeWorld(db);
-    const first = await registerViewer(w, "CUSTOMER");
-    const second = await registerViewer(w, "CUSTOMER");
+    const first = await registerUser(w, "CUSTOMER");
+    const second = await registerUser(w, "CUSTOMER");
     const { owner, providerId, slots } = await providerWithSlots(w);
     const { booking } = await w.services.bookingCreate.createBooking(first, { slotId: slots[0]!.id, idempotencyKey: "once" });
     await drain();
@@ -103,7 +105,7 @@ describe.each(BACKENDS)("live messages from the services on $name", (backend) =>
     expect((await w.services.bookingCreate.createBooking(first, { slotId: slots[0]!.id, idempotencyKey: "once" })).created).toBe(false);
     await rejection(() => w.services.bookingCreate.createBooking(first, { slotId: slots[1]!.id, idempotencyKey: "once" }));
     await rejection(() => w.services.bookingTransition.acceptBooking(first, booking.id));
-    await rejection(() => w.services.providers.addAvailability(owner, { providerId, startsAt: slots[0]!.startsAt, endsAt: slots[1]!.endsAt, slotMinutes: 30 }));
+    await rejection(() => w.services.provider.addAvailability(owner, { providerId, startsAt: slots[0]!.startsAt, endsAt: slots[1]!.endsAt, slotMinutes: 30 }));
     w.clock.advance(20 * MINUTE);
     expect(await rejection(() => w.services.bookingTransition.acceptBooking(owner, booking.id))).toMatchObject({ reason: "HOLD_EXPIRED" });
     await w.services.bookingTransition.rejectBooking(owner, booking.id, "too late");
@@ -122,11 +124,11 @@ describe.each(BACKENDS)("live messages from the services on $name", (backend) =>
 
   it("addAvailability publishes each new slot after commit", async (db) => {
     const w = makeWorld(db);
-    const owner = await registerViewer(w, "PROVIDER");
-    const provider = await w.services.providers.createProvider(owner, { name: "Live", timeZone: "Australia/Sydney" });
+    const owner = await registerUser(w, "PROVIDER");
+    const provider = await createProvider(w, owner, { name: "Live", timeZone: "Australia/Sydney" });
     const slotEvents = listen(w.pubSub, "SLOT_EVENTS", provider.id);
     const startsAt = new Date(w.clock.now().getTime() + 24 * 60 * MINUTE);
-    const created = await w.services.providers.addAvailability(owner, {
+    const created = await w.services.provider.addAvailability(owner, {
       providerId: provider.id,
       startsAt,
       endsAt: new Date(startsAt.getTime() + 90 * MINUTE),
@@ -137,5 +139,46 @@ describe.each(BACKENDS)("live messages from the services on $name", (backend) =>
       created.map((s) => ({ id: s.id, providerId: provider.id, startsAt: s.startsAt.toISOString(), endsAt: s.endsAt.toISOString(), status: "AVAILABLE" })),
     );
     await slotEvents.stop();
+  });
+
+  it("wakes the outbox's readers after each commit that wrote outbox rows, and only then", async (db) => {
+    const w = makeWorld(db);
+    let wakes = 0;
+    w.live.onCommit(() => wakes++);
+    const customer = await registerUser(w, "CUSTOMER");
+    const { owner, slots } = await providerWithSlots(w);
+    await w.services.slotBlock.blockSlot(owner, slots[1]!.id);
+    await w.services.slotBlock.unblockSlot(owner, slots[1]!.id);
+    // Slot-only changes write no outbox row.
+    expect(wakes).toBe(0);
+    const { booking } = await w.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id });
+    expect(wakes).toBe(1);
+    // A refused change rolls back and wakes nobody.
+    await rejection(() => w.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id }));
+    expect(wakes).toBe(1);
+    await w.services.bookingTransition.cancelBooking(customer, booking.id);
+    expect(wakes).toBe(2);
+  });
+
+  it("booking a slot whose hold lapsed publishes the expiry, the booking and the slot once, as committed", async (db) => {
+    const w = makeWorld(db);
+    const first = await registerUser(w, "CUSTOMER");
+    const second = await registerUser(w, "CUSTOMER");
+    const { providerId, slots } = await providerWithSlots(w);
+    const slot = slots[0]!;
+    const held = await w.services.bookingCreate.createBooking(first, { slotId: slot.id });
+    w.clock.set(held.booking.holdExpiresAt!);
+    const byProvider = listen(w.pubSub, "PROVIDER_BOOKING_EVENTS", providerId);
+    const slotEvents = listen(w.pubSub, "SLOT_EVENTS", providerId);
+
+    await w.services.bookingCreate.createBooking(second, { slotId: slot.id });
+    await drain();
+
+    expect(byProvider.messages.map((m) => [m.event.eventType, m.event.userId])).toEqual([
+      ["BOOKING_EXPIRED", first.userId],
+      ["BOOKING_CREATED", second.userId],
+    ]);
+    expect(slotEvents.messages.map((m) => [m.slot.id, m.slot.status])).toEqual([[slot.id, "HELD"]]);
+    await Promise.all([byProvider.stop(), slotEvents.stop()]);
   });
 });

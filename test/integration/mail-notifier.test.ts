@@ -9,8 +9,10 @@ import { users, type OutboxRow } from "../../src/db/schema";
 import type { BookingEventEnvelope } from "../../src/events/envelope";
 import { queuesFor } from "../../src/events/sqs-routing";
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from "../support/smtp-sink";
-import { freshQueues, processedRows, queueCounts, sendEvent, useConsumers, useEmulator, waitFor, waitUntilDrained } from "./consumer-world";
-import { BACKENDS, MINUTE, makeWorld, outboxOf, providerWithSlots, registerViewer, useBackend, type World } from "./service-world";
+import { freshQueues, processedRows, queueCounts, sendEvent, useConsumers, useEmulator, waitUntilDrained } from "../support/consumer-world";
+import { BACKENDS, MINUTE, makeWorld, outboxOf, useBackend, type World } from "../support/service-world";
+import { bookSlot, providerWithSlots, registerUser } from "../support/service-factories";
+import { waitFor } from "../support/wait";
 
 const FROM = "Slotwise <bookings@slotwise.test>";
 const silent = pino({ level: "silent" });
@@ -61,8 +63,8 @@ describe.each(BACKENDS)("e-mail with calendar invites, through a real SMTP serve
     const smtp = (sink = await startSmtpSink());
     const queues = await freshQueues(sqs(), { visibilityTimeoutSeconds: 2 });
     const { owner, providerId, slots } = await providerWithSlots(w, { count: 3 });
-    const customer = await registerViewer(w, "CUSTOMER");
-    const provider = await w.services.providers.getProvider(providerId);
+    const customer = await registerUser(w, "CUSTOMER");
+    const provider = await w.services.provider.getProvider(providerId);
     const sent = new Set<string>();
     mailConsumers(w, smtp.url, queues);
 
@@ -152,8 +154,8 @@ describe.each(BACKENDS)("e-mail with calendar invites, through a real SMTP serve
     expect(ownersRequest.text).toContain(provider!.name);
 
     // The feed shows the same UID and the last mail's SEQUENCE.
-    const feedUrl = (await w.services.calendarFeeds.feedUrl(customer, customer.userId))!;
-    const feed = ical.sync.parseICS((await w.services.calendarFeeds.render(feedUrl.split("/").at(-1)!))!);
+    const feedUrl = (await w.services.calendarFeed.feedUrl(customer, customer.userId))!;
+    const feed = ical.sync.parseICS((await w.services.calendarFeed.render(feedUrl.split("/").at(-1)!))!);
     const inFeed = feed[`booking-${booking.id}@slotwise`] as VEvent;
     expect(Number(inFeed.sequence)).toBe(4);
     expect(inFeed.status).toBe("CANCELLED");
@@ -164,19 +166,19 @@ describe.each(BACKENDS)("e-mail with calendar invites, through a real SMTP serve
     const w = makeWorld(db);
     const smtp = (sink = await startSmtpSink());
     const queues = await freshQueues(sqs(), { visibilityTimeoutSeconds: 2 });
-    const customer = await registerViewer(w, "CUSTOMER");
+    const customer = await registerUser(w, "CUSTOMER");
     const confirming = await providerWithSlots(w, { count: 2 });
-    const rejected = (await w.services.bookingCreate.createBooking(customer, { slotId: confirming.slots[0]!.id })).booking;
-    const expired = (await w.services.bookingCreate.createBooking(customer, { slotId: confirming.slots[1]!.id })).booking;
+    const rejected = await bookSlot(w, customer, confirming.slots[0]!.id);
+    const expired = await bookSlot(w, customer, confirming.slots[1]!.id);
     w.clock.advance(MINUTE);
     await w.services.bookingTransition.rejectBooking(confirming.owner, rejected.id, "Fully booked");
     w.clock.advance(16 * MINUTE);
     expect(await w.services.bookingExpiry.expireLapsedHolds()).toBe(1);
     const instant = await providerWithSlots(w, { requiresConfirmation: false, count: 1 });
-    const reminded = (await w.services.bookingCreate.createBooking(customer, { slotId: instant.slots[0]!.id })).booking;
+    const reminded = await bookSlot(w, customer, instant.slots[0]!.id);
     w.clock.advance(MINUTE);
     // The slot starts 24 h after it was made: the 1440-minute reminder is due.
-    expect(await w.services.reminders.sendDueReminders()).toBe(1);
+    expect(await w.services.reminder.sendDueReminders()).toBe(1);
     const sent = new Set<string>();
     const events = [
       ...(await relay(db, rejected.id, queues, sent)),
@@ -222,7 +224,7 @@ describe.each(BACKENDS)("e-mail with calendar invites, through a real SMTP serve
     const smtp = (sink = await startSmtpSink({ refuseFirst: 2 }));
     const queues = await freshQueues(sqs(), { visibilityTimeoutSeconds: 1, maxReceiveCount: 5 });
     const { slots } = await providerWithSlots(w, { requiresConfirmation: false, count: 1 });
-    const customer = await registerViewer(w, "CUSTOMER");
+    const customer = await registerUser(w, "CUSTOMER");
     const { booking } = await w.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id });
     const confirmed = (await outboxOf(db, booking.id)).map((r) => r.payload as BookingEventEnvelope).find((e) => e.eventType === "BOOKING_CONFIRMED")!;
     const notifier = new MailNotifier(createSmtpTransport(smtp.url), FROM, silent);
@@ -240,7 +242,7 @@ describe.each(BACKENDS)("e-mail with calendar invites, through a real SMTP serve
 
   it("a recipient the server refuses for good (550) is not retried, and the other party of the same event still gets their mail", async (db) => {
     const w = makeWorld(db);
-    const customer = await registerViewer(w, "CUSTOMER");
+    const customer = await registerUser(w, "CUSTOMER");
     const [customerRow] = await db.select().from(users).where(eq(users.id, customer.userId));
     const smtp = (sink = await startSmtpSink({ refuseRecipient: (a) => a === customerRow!.email }));
     const queues = await freshQueues(sqs(), { visibilityTimeoutSeconds: 1, maxReceiveCount: 2 });
@@ -271,7 +273,7 @@ describe.each(BACKENDS)("e-mail with calendar invites, through a real SMTP serve
     const queues = await freshQueues(sqs(), { visibilityTimeoutSeconds: 1, maxReceiveCount: 2 });
     const dlq = await queues.dlq("bookingEvents");
     const { slots } = await providerWithSlots(w, { count: 1 });
-    const customer = await registerViewer(w, "CUSTOMER");
+    const customer = await registerUser(w, "CUSTOMER");
     const { booking } = await w.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id });
     const [created] = (await outboxOf(db, booking.id)).map((r) => r.payload as BookingEventEnvelope);
     const notifier = new MailNotifier(createSmtpTransport(gone.url), FROM, silent);

@@ -1,14 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { graphql, type GraphQLSchema } from "graphql";
 import pino from "pino";
-import { openDatabase, type Database } from "../../src/db/client";
+import { loadConfig } from "../../src/config";
+import { createCore, type Core } from "../../src/core";
 import { ManualClock } from "../../src/domain/clock";
-import { LivePublisher } from "../../src/events/live-publisher";
-import { createInMemoryPubSub, type LivePubSub } from "../../src/events/pubsub";
+import type { LivePubSub } from "../../src/events/pubsub";
 import { buildAppSchema } from "../../src/graphql/build-schema";
 import type { GraphQLContext } from "../../src/graphql/context";
-import { createServices, type Services, type Viewer } from "../../src/services";
-import { TokenService } from "../../src/services/token.service";
+import type { Services, Viewer } from "../../src/services";
 import { createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
 
 /**
@@ -47,7 +46,7 @@ const BACKENDS = [
 
 describe.each(BACKENDS)("%s", (_name, create) => {
   let created: { url?: string; drop(): Promise<void> } | null = null;
-  let database: Database;
+  let core: Core | undefined;
   let services: Services;
   let pubSub: LivePubSub;
   let schema: GraphQLSchema;
@@ -64,18 +63,23 @@ describe.each(BACKENDS)("%s", (_name, create) => {
   beforeAll(async () => {
     created = await create();
     if (!created) return;
-    database = await openDatabase({ databaseUrl: created.url, pgliteDir: "memory://", poolMax: 4, onQuery: (q) => recording?.push(q) });
-    await database.migrate();
-    const clock = new ManualClock(new Date("2031-03-10T08:00:00.000Z"));
-    pubSub = createInMemoryPubSub();
-    const log = pino({ level: "silent" });
-    services = createServices({
-      db: database.db,
-      clock,
-      config: { bookingHoldMinutes: 15, refreshTokenTtlDays: 30, reminderOffsetsMinutes: [1440, 60] },
-      tokens: new TokenService("n-plus-one-secret-n-plus-one-secret-0123", 900),
-      live: new LivePublisher(pubSub, log),
+    // The core the server runs (in-process pub/sub; no relay, webhook delivery or workers), with every SQL statement reported.
+    const config = loadConfig({
+      NODE_ENV: "test",
+      PGLITE_DIR: "memory://",
+      DATABASE_POOL_MAX: "4",
+      JWT_SECRET: "n-plus-one-secret-n-plus-one-secret-0123",
+      OUTBOX_RELAY: "off",
+      WEBHOOK_DELIVERY: "off",
+      WORKERS: "off",
+      ...(created.url ? { DATABASE_URL: created.url } : {}),
     });
+    core = await createCore(config, {
+      clock: new ManualClock(new Date("2031-03-10T08:00:00.000Z")),
+      log: pino({ level: "silent" }),
+      onQuery: (q) => recording?.push(q),
+    });
+    ({ services, pubSub } = core);
     schema = await buildAppSchema(pubSub);
 
     const register = async (role: "CUSTOMER" | "PROVIDER"): Promise<Viewer> => {
@@ -86,9 +90,9 @@ describe.each(BACKENDS)("%s", (_name, create) => {
     const providers: { id: string; owner: Viewer; slots: string[] }[] = [];
     for (let i = 0; i < 6; i++) {
       const owner = await register("PROVIDER");
-      const provider = await services.providers.createProvider(owner, { name: `Clinic ${i}`, timeZone: "Europe/Berlin" });
+      const provider = await services.provider.createProvider(owner, { name: `Clinic ${i}`, timeZone: "Europe/Berlin" });
       const startsAt = new Date(Date.parse("2031-03-12T00:00:00.000Z") + i * 86_400_000);
-      const slots = await services.providers.addAvailability(owner, { providerId: provider.id, startsAt, endsAt: new Date(startsAt.getTime() + 60 * 30 * 60_000), slotMinutes: 30 });
+      const slots = await services.provider.addAvailability(owner, { providerId: provider.id, startsAt, endsAt: new Date(startsAt.getTime() + 60 * 30 * 60_000), slotMinutes: 30 });
       providers.push({ id: provider.id, owner, slots: slots.map((s) => s.id) });
       if (i > 0) world.owners.set(provider.id, owner.userId);
     }
@@ -111,11 +115,11 @@ describe.each(BACKENDS)("%s", (_name, create) => {
 
   afterAll(async () => {
     if (!created) return;
-    await database?.close();
+    await core?.close();
     await created.drop();
   });
 
-  /** Runs one operation as `viewer` with per-request loaders, as src/server.ts does; returns the nodes and the statements sent. */
+  /** Runs one operation as `viewer` with per-request loaders, as the HTTP layer does (src/http/apollo.ts); returns the nodes and the statements sent. */
   async function run(source: string, viewer: Viewer, variableValues: Record<string, unknown>) {
     const contextValue: GraphQLContext = { viewer, services, pubSub, loaders: services.createLoaders(viewer), requestId: randomUUID(), log: pino({ level: "silent" }) };
     recording = [];

@@ -6,10 +6,10 @@ import { outbox } from "../../src/db/schema";
 import { ManualClock } from "../../src/domain/clock";
 import { OutboxRelay } from "../../src/events/outbox-relay";
 import { Metrics } from "../../src/observability/metrics";
-import { book } from "../support/factories";
+import { bookSlot } from "../support/factories";
 import { startTestServer, type TestServer } from "../support/test-server";
 import { sampleValue } from "../unit/prometheus-text";
-import { openMarket, outboxRows, silentLog, startEmulator, type Emulator } from "./outbox-relay-world";
+import { openMarket, outboxRows, silentLog, startEmulator, type Emulator } from "../support/outbox-relay-world";
 
 // The outbox gauges read the real outbox table (PGlite by default, PostgreSQL in that mode) on
 // every scrape; the relay's failure hook is driven by a real relay against the SQS emulator.
@@ -30,8 +30,8 @@ afterAll(async () => {
 test("outbox_backlog_events and outbox_oldest_age_seconds are read from the outbox on each scrape", async () => {
   const db = server.database.db;
   const { customers, providers } = await openMarket(server.url, { customers: 2, providers: [{ requiresConfirmation: true }], slotsEach: 2 });
-  await book(server.url, customers[0]!, providers[0]!.slots[0]!.id);
-  await book(server.url, customers[1]!, providers[0]!.slots[1]!.id);
+  await bookSlot(server.url, customers[0]!, providers[0]!.slots[0]!.id);
+  await bookSlot(server.url, customers[1]!, providers[0]!.slots[1]!.id);
 
   const pending = await db.select().from(outbox).where(isNull(outbox.publishedAt));
   expect(pending.length).toBeGreaterThanOrEqual(2);
@@ -69,8 +69,8 @@ test("outbox_relay_send_failures_total counts each event a queue refused, and no
   const missingQueue = queues.bookingRequest.replace(/[^/]+$/, `no-such-queue-${randomUUID().slice(0, 8)}`);
   const { customers, providers } = await openMarket(server.url, { customers: 2, providers: [{ requiresConfirmation: true }], slotsEach: 2 });
   const bookings = [
-    await book(server.url, customers[0]!, providers[0]!.slots[0]!.id),
-    await book(server.url, customers[1]!, providers[0]!.slots[1]!.id),
+    await bookSlot(server.url, customers[0]!, providers[0]!.slots[0]!.id),
+    await bookSlot(server.url, customers[1]!, providers[0]!.slots[1]!.id),
   ];
   // Only this test's events: earlier tests' rows are already published.
   const rows = (await outboxRows(db, bookings.map((b) => b.id))).filter((r) => r.publishedAt === null);

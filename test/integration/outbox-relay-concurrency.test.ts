@@ -5,14 +5,12 @@ import { createPostgresDatabase, requireService, type TestDatabase } from "../su
 import { startTestServer, type TestServer } from "../support/test-server";
 import {
   ADMIN_ENV,
-  REGION,
   adminToken,
   bookAndDrive,
   drainQueue,
   expectEachOnce,
   expectPerBookingOrder,
   fateOf,
-  mapLimit,
   openMarket,
   outboxRows,
   outboxStatus,
@@ -20,9 +18,11 @@ import {
   sqsEnv,
   startEmulator,
   useEmulatorCredentialsInEnv,
-  waitFor,
   type Emulator,
-} from "./outbox-relay-world";
+} from "../support/outbox-relay-world";
+import { REGION } from "../support/sqs";
+import { waitFor } from "../support/wait";
+import { mapLimit } from "../support/map-limit";
 
 // Several API instances each run a relay on one database: FOR UPDATE SKIP LOCKED plus the
 // lease must give every row to exactly one of them. Real PostgreSQL only (PGlite has a

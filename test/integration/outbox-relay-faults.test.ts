@@ -6,22 +6,22 @@ import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy";
 import { startTestServer, type TestServer } from "../support/test-server";
 import {
   ADMIN_ENV,
-  REGION,
   adminToken,
   bookAndDrive,
   drainQueue,
   expectEachOnce,
   expectPerBookingOrder,
   fateOf,
-  mapLimit,
   openMarket,
   outboxRows,
   outboxStatus,
   silentLog,
   startEmulator,
-  waitFor,
   type Emulator,
-} from "./outbox-relay-world";
+} from "../support/outbox-relay-world";
+import { REGION } from "../support/sqs";
+import { waitFor } from "../support/wait";
+import { mapLimit } from "../support/map-limit";
 
 // Outages of the relay's dependencies, made with a TCP proxy that is cut and restored:
 // the API keeps taking bookings, the outbox keeps every event, and delivery resumes once
@@ -89,7 +89,7 @@ test(
     });
     // Before the outage the relay reaches SQS through the proxy (and only through it).
     const warmUp = await bookAndDrive(url, market, 0, 50, "accept");
-    await waitFor("the warm-up events to be delivered", async () => (await outboxStatus(url, token)).pending === 0);
+    await waitFor("the warm-up events to be delivered", async () => (await outboxStatus(url, token)).pending === 0, { timeoutMs: 60_000 });
     expect(proxy.accepted).toBeGreaterThan(0);
 
     proxy.cut();
@@ -100,7 +100,7 @@ test(
     const outage = await waitFor("the relay to report a send error", async () => {
       const s = await outboxStatus(url, token);
       return s.lastError ? s : undefined;
-    });
+    }, { timeoutMs: 60_000 });
     expect(outage.pending).toBe(rows.length - rows.filter((r) => r.bookingId === warmUp).length);
     expect(outage.oldestPendingAt).not.toBeNull();
     expect(relay.status().consecutiveFailures).toBeGreaterThan(0);

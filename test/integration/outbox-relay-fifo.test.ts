@@ -16,10 +16,10 @@ import {
   sqsEnv,
   startEmulator,
   useEmulatorCredentialsInEnv,
-  waitFor,
   type Emulator,
   type Received,
-} from "./outbox-relay-world";
+} from "../support/outbox-relay-world";
+import { waitFor } from "../support/wait";
 
 // FIFO queues: the booking is the message group and the event id the deduplication id, so
 // a resend of an event (a relay that crashed after sending, before marking) is dropped by
@@ -76,7 +76,7 @@ test("FIFO queues get MessageGroupId = booking id, MessageDeduplicationId = even
     await bookAndDrive(url, market, 1, 1, "keep"),
   ];
   const token = await adminToken(url);
-  await waitFor("the backlog to empty", async () => (await outboxStatus(url, token)).pending === 0);
+  await waitFor("the backlog to empty", async () => (await outboxStatus(url, token)).pending === 0, { timeoutMs: 60_000 });
   const rows = await outboxRows(server.database.db, bookingIds);
 
   // Send one event a second time, as a relay would after a crash between send and mark.
@@ -90,7 +90,7 @@ test("FIFO queues get MessageGroupId = booking id, MessageDeduplicationId = even
   const after = await waitFor("the reset row to be published again", async () => {
     const [r] = await server!.database.db.select().from(outbox).where(eq(outbox.id, resent.id));
     return r?.publishedAt ? r : undefined;
-  });
+  }, { timeoutMs: 60_000 });
   // The relay really sent it again (one more claim, and SQS accepted it), it was not skipped.
   expect(after.attempts).toBe(before!.attempts + 1);
   expect(after.publishedAt!.getTime()).toBeGreaterThan(before!.publishedAt!.getTime());

@@ -5,9 +5,9 @@ import type { BookingEventEnvelope } from "../../src/events/envelope";
 import { OutboxRelay } from "../../src/events/outbox-relay";
 import { toBatchEntry } from "../../src/events/sqs-routing";
 import { AcceptBookingDocument, RejectBookingDocument } from "../generated/graphql";
-import { book } from "../support/factories";
+import { bookSlot } from "../support/factories";
 import { executeOk } from "../support/graphql-client";
-import { drainQueue, expectEachOnce, openMarket, outboxRows, silentLog, useRelayServer } from "./outbox-relay-world";
+import { drainQueue, expectEachOnce, openMarket, outboxRows, silentLog, useRelayServer } from "../support/outbox-relay-world";
 
 // Partial failures: a row is published only when every queue it routes to accepted it; a
 // queue that accepted is never sent the event again; refused entries are retried later.
@@ -28,7 +28,7 @@ test("one target queue failing keeps the row unpublished, the queue that accepte
   const missingQueue = queues.bookingRequest.replace(/[^/]+$/, `no-such-queue-${randomUUID().slice(0, 8)}`);
   const { customers, providers } = await openMarket(server.url, { customers: 1, providers: [{ requiresConfirmation: true }], slotsEach: 1 });
   const provider = providers[0]!;
-  const booking = await book(server.url, customers[0]!, provider.slots[0]!.id);
+  const booking = await bookSlot(server.url, customers[0]!, provider.slots[0]!.id);
 
   const clock = new ManualClock(new Date());
   const broken = new OutboxRelay(db, emu.sqs, { bookingRequest: missingQueue, bookingEvents: queues.bookingEvents }, clock, silentLog, BACKOFF);
@@ -75,11 +75,11 @@ test("entries a batch reports as Failed stay unpublished and are retried; the re
   const clock = new ManualClock(new Date());
   const relay = new OutboxRelay(db, emu.sqs, { bookingEvents: tiny! }, clock, silentLog, BACKOFF);
 
-  const rejectedLater = await Promise.all([0, 1, 2].map((k) => book(server!.url, customers[0]!, slots[k]!.id)));
+  const rejectedLater = await Promise.all([0, 1, 2].map((k) => bookSlot(server!.url, customers[0]!, slots[k]!.id)));
   expect(await relay.relayRound()).toEqual({ claimed: 3, published: 3, failed: 0 });
   const longReason = `Rejected: ${"x".repeat(490)}`;
   for (const b of rejectedLater) await executeOk(server.url, RejectBookingDocument, { id: b.id, reason: longReason }, owner.token);
-  const fresh = await Promise.all([3, 4, 5].map((k) => book(server!.url, customers[1]!, slots[k]!.id)));
+  const fresh = await Promise.all([3, 4, 5].map((k) => bookSlot(server!.url, customers[1]!, slots[k]!.id)));
 
   const rows = await outboxRows(db, [...rejectedLater, ...fresh].map((b) => b.id));
   const big = rows.filter((r) => r.eventType === "BOOKING_REJECTED");
@@ -121,7 +121,7 @@ test("an event whose text holds characters SQS refuses in a body still reaches t
   const queues = await emu.queues();
   const { customers, providers } = await openMarket(server.url, { customers: 1, providers: [{ requiresConfirmation: true }], slotsEach: 2 });
   const reasons = ["closed \uFFFF today", "sorry \u{1F600}"];
-  const bookings = await Promise.all(reasons.map((_, k) => book(server!.url, customers[0]!, providers[0]!.slots[k]!.id)));
+  const bookings = await Promise.all(reasons.map((_, k) => bookSlot(server!.url, customers[0]!, providers[0]!.slots[k]!.id)));
   for (const [k, b] of bookings.entries()) {
     await executeOk(server.url, RejectBookingDocument, { id: b.id, reason: reasons[k] }, providers[0]!.owner.token);
   }

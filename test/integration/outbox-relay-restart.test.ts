@@ -8,14 +8,14 @@ import {
   expectEachOnce,
   expectPerBookingOrder,
   fateOf,
-  mapLimit,
   openMarket,
   outboxRows,
   silentLog,
   useRelayServer,
-  waitFor,
   type Received,
-} from "./outbox-relay-world";
+} from "../support/outbox-relay-world";
+import { waitFor } from "../support/wait";
+import { mapLimit } from "../support/map-limit";
 
 // Relays that stop or die part-way: a clean stop finishes its round and leaves no lease
 // behind; a crash leaves a lease that expires, and then another relay ships the rows.
@@ -82,7 +82,7 @@ test("a relay stopped during a round finishes it, and a new relay ships the rest
   const second = new OutboxRelay(db, emu.sqs, queues, systemClock, silentLog, { claimLimit: 4, pollIntervalMs: 50 });
   second.start();
   try {
-    await waitFor("every row to be published", async () => (await outboxRows(db, bookingIds)).every((r) => r.publishedAt !== null));
+    await waitFor("every row to be published", async () => (await outboxRows(db, bookingIds)).every((r) => r.publishedAt !== null), { timeoutMs: 60_000 });
   } finally {
     await second.stop();
   }

@@ -1,6 +1,6 @@
 import { AcceptBookingDocument, CancelBookingDocument, RejectBookingDocument } from "../generated/graphql";
 import { createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
-import { addSlots, book, createProvider, registerUser } from "../support/factories";
+import { addSlots, bookSlot, createProvider, registerUser } from "../support/factories";
 import { executeOk } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
 import {
@@ -14,12 +14,12 @@ import {
   sqsEnv,
   startEmulator,
   useEmulatorCredentialsInEnv,
-  waitFor,
   type Emulator,
   type Received,
-} from "./outbox-relay-world";
+} from "../support/outbox-relay-world";
 import { EMULATOR_CREDENTIALS, createSqsClient } from "../../src/events/queue-setup";
 import type { OutboxRow } from "../../src/db/schema";
+import { waitFor } from "../support/wait";
 
 // Routing, attributes and bodies of what the relay ships, checked on the queues themselves.
 // The issue asks for this on real PostgreSQL; the embedded default (PGlite, `npm start` with
@@ -40,12 +40,12 @@ async function runLifecycles(url: string): Promise<{ bookingIds: string[] }> {
   const auto = await createProvider(url, autoOwner, { requiresConfirmation: false });
   const autoSlots = await addSlots(url, autoOwner, auto.id, { count: 1 });
 
-  const accepted = await book(url, customer, manualSlots[0]!.id);
+  const accepted = await bookSlot(url, customer, manualSlots[0]!.id);
   await executeOk(url, AcceptBookingDocument, { id: accepted.id }, manualOwner.token);
   await executeOk(url, CancelBookingDocument, { id: accepted.id, reason: "cannot make it" }, customer.token);
-  const rejected = await book(url, customer, manualSlots[1]!.id);
+  const rejected = await bookSlot(url, customer, manualSlots[1]!.id);
   await executeOk(url, RejectBookingDocument, { id: rejected.id, reason: "on holiday" }, manualOwner.token);
-  const autoConfirmed = await book(url, customer, autoSlots[0]!.id);
+  const autoConfirmed = await bookSlot(url, customer, autoSlots[0]!.id);
   return { bookingIds: [accepted.id, rejected.id, autoConfirmed.id] };
 }
 
@@ -106,7 +106,7 @@ describe.each(BACKENDS)("outbox relay on $name with the embedded SQS emulator", 
     const status = await waitFor("the backlog to empty", async () => {
       const s = await outboxStatus(server!.url, token);
       return s.pending === 0 ? s : undefined;
-    });
+    }, { timeoutMs: 60_000 });
     expect(status).toMatchObject({ pending: 0, oldestPendingAt: null, lastError: null, relayRunning: true });
     expect(status.sentByThisInstance).toBeGreaterThanOrEqual(rows.length);
 
@@ -165,7 +165,7 @@ describe("a queue left unset", () => {
     expect(rows.map((r) => r.eventType)).toEqual(expect.arrayContaining(["BOOKING_CREATED", "BOOKING_CONFIRMED"]));
 
     const token = await adminToken(server.url);
-    await waitFor("the backlog to empty", async () => (await outboxStatus(server!.url, token)).pending === 0);
+    await waitFor("the backlog to empty", async () => (await outboxStatus(server!.url, token)).pending === 0, { timeoutMs: 60_000 });
 
     // Every row is published, so anything routed to the other queues would be there by now.
     const eventsQueue = await drainQueue(emu.sqs, queues.bookingEvents, { expected: rows.length });

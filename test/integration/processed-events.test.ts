@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { handleOnce } from "../../src/consumers/processed-events";
-import { deferred, processedRows } from "./consumer-world";
-import { BACKENDS, useBackend } from "./service-world";
+import { deferred, processedRows } from "../support/consumer-world";
+import { BACKENDS, useBackend } from "../support/service-world";
 
 describe.each(BACKENDS)("processed-event store (handleOnce) on $name", (backend) => {
   const { it } = useBackend(backend);

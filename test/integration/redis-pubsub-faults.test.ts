@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { createRedisPubSub } from "../../src/events/redis-pubsub";
 import { startScratchRedis, type ScratchRedis } from "../support/scratch-redis";
+import { sleep } from "../support/wait";
 
 /**
  * A Redis that stops answering must never end the process. graphql-redis-subscriptions sends
@@ -35,12 +36,12 @@ describeWithRedis("Redis pub/sub while Redis is frozen", () => {
     const events = pubSub.subscribeTopic("SLOT_EVENTS", "frozen-provider");
     // The Repeater subscribes when first read; let its SUBSCRIBE reach Redis before freezing.
     const first = events.next();
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     redis.freeze();
     await events.return?.(undefined);
     await first;
     pubSub.publish("SLOT_EVENTS:frozen-provider", { slots: [] });
-    await new Promise((r) => setTimeout(r, COMMAND_TIMEOUT_MS * 5));
+    await sleep(COMMAND_TIMEOUT_MS * 5);
     expect(unhandled).toEqual([]);
     // The failed UNSUBSCRIBE was reported, not dropped.
     expect(errors.map((e) => e.message)).toContain("Command timed out");

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -7,10 +6,11 @@ import type { Db } from "../../src/db/client";
 import { outbox } from "../../src/db/schema";
 import { ManualClock } from "../../src/domain/clock";
 import { bookingEventEnvelopeSchema } from "../../src/events/envelope";
-import type { Viewer } from "../../src/services";
 import { MODE_DATABASE_URL, createPostgresDatabase, requireService } from "../support/backends";
 import { startTestServer, type TestServer } from "../support/test-server";
-import { historyOf, listen } from "./service-world";
+import { historyOf, listen } from "../support/service-world";
+import { addSlots, bookSlot, createProvider, registerUser } from "../support/service-factories";
+import { sleep, waitFor } from "../support/wait";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -28,42 +28,28 @@ async function boot(opts: { clock?: ManualClock; databaseUrl?: string; env?: Rec
   return { server, clock, db: server.database.db };
 }
 
-async function viewer(server: TestServer, role: "CUSTOMER" | "PROVIDER"): Promise<Viewer> {
-  const { user } = await server.services.auth.register({ email: `${role.toLowerCase()}-${randomUUID()}@example.test`, password: "correct-horse-battery-staple", name: role, role });
-  return { userId: user.id, role: user.role };
-}
-
 /** A provider with one slot of `minutes` at each of `starts`. */
 async function providerWithSlotsAt(server: TestServer, starts: Date[], requiresConfirmation = false, minutes = 60) {
-  const owner = await viewer(server, "PROVIDER");
-  const provider = await server.services.providers.createProvider(owner, { name: `Clinic ${randomUUID().slice(0, 8)}`, timeZone: "Europe/Berlin", requiresConfirmation });
+  const owner = await registerUser(server, "PROVIDER");
+  const provider = await createProvider(server, owner, { requiresConfirmation });
   const slots = [];
-  for (const startsAt of starts) {
-    const endsAt = new Date(startsAt.getTime() + minutes * MINUTE);
-    slots.push(...(await server.services.providers.addAvailability(owner, { providerId: provider.id, startsAt, endsAt, slotMinutes: minutes })));
-  }
+  for (const start of starts) slots.push(...(await addSlots(server, owner, provider.id, { count: 1, slotMinutes: minutes, start })));
   return { owner, providerId: provider.id, slots };
 }
 
 /** CONFIRMED bookings (auto-confirming provider, a few customers) of slots of `minutes` at `starts`. */
 async function confirmedBookings(server: TestServer, starts: Date[], minutes = 60): Promise<string[]> {
   const { slots } = await providerWithSlotsAt(server, starts, false, minutes);
-  const customers = await Promise.all([0, 1, 2].map(() => viewer(server, "CUSTOMER")));
+  const customers = await Promise.all([0, 1, 2].map(() => registerUser(server, "CUSTOMER")));
   const ids: string[] = [];
-  for (const [i, slot] of slots.entries()) ids.push((await server.services.bookingCreate.createBooking(customers[i % 3]!, { slotId: slot.id })).booking.id);
+  for (const [i, slot] of slots.entries()) ids.push((await bookSlot(server, customers[i % 3]!, slot.id)).id);
   return ids;
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !(await check()); await new Promise((r) => setTimeout(r, 50))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-  }
 }
 
 /** A CONFIRMED booking (auto-confirming provider) of a slot starting at `start`. */
 async function confirmedBooking(server: TestServer, start: Date) {
   const { owner, slots } = await providerWithSlotsAt(server, [start]);
-  const customer = await viewer(server, "CUSTOMER");
+  const customer = await registerUser(server, "CUSTOMER");
   const { booking } = await server.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id });
   expect(booking.status).toBe("CONFIRMED");
   return { booking, customer, owner, slot: slots[0]! };
@@ -80,7 +66,7 @@ const before = (start: Date, ms: number) => new Date(start.getTime() - ms);
 
 async function runTimes(server: TestServer, n: number): Promise<number[]> {
   const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push(await server.services.reminders.sendDueReminders());
+  for (let i = 0; i < n; i++) out.push(await server.services.reminder.sendDueReminders());
   return out;
 }
 
@@ -117,7 +103,7 @@ test("a CONFIRMED booking gets BOOKING_REMINDER(1440) at start-24h and (60) at s
 
   // A reminder is not a status change: history is untouched; subscribers still hear it.
   expect(await historyOf(db, booking.id)).toEqual(historyBefore);
-  await waitFor("both live reminders", async () => live.messages.length >= 2, 10_000);
+  await waitFor("both live reminders", async () => live.messages.length >= 2, { timeoutMs: 10_000 });
   expect(live.messages.map((m) => [m.event.eventType, m.event.reminderOffsetMinutes])).toEqual([
     ["BOOKING_REMINDER", 1440],
     ["BOOKING_REMINDER", 60],
@@ -130,7 +116,7 @@ test("a booking confirmed inside both windows gets only the 60-minute reminder; 
   const lateStart = new Date(T0.getTime() + 48 * HOUR);
   const midStart = new Date(T0.getTime() + 49 * HOUR);
   const { owner, slots } = await providerWithSlotsAt(server, [lateStart, midStart], true);
-  const customer = await viewer(server, "CUSTOMER");
+  const customer = await registerUser(server, "CUSTOMER");
 
   clock.set(before(midStart, 20 * HOUR + 5 * MINUTE));
   const { booking: mid } = await server.services.bookingCreate.createBooking(customer, { slotId: slots[1]!.id });
@@ -160,7 +146,7 @@ test("no reminder for a booking cancelled before it is due, nor for a PENDING on
   const early = await confirmedBooking(server, start);
   const between = await confirmedBooking(server, start);
   const { slots } = await providerWithSlotsAt(server, [start], true);
-  const customer = await viewer(server, "CUSTOMER");
+  const customer = await registerUser(server, "CUSTOMER");
 
   clock.set(before(start, 25 * HOUR));
   await server.services.bookingTransition.cancelBooking(early.customer, early.booking.id, "plans changed");
@@ -187,7 +173,7 @@ test("after rescheduleBooking to a later slot, reminders follow the new start an
   const oldStart = new Date(T0.getTime() + 48 * HOUR);
   const newStart = new Date(oldStart.getTime() + 30 * HOUR);
   const { slots } = await providerWithSlotsAt(server, [oldStart, newStart]);
-  const customer = await viewer(server, "CUSTOMER");
+  const customer = await registerUser(server, "CUSTOMER");
   const { booking } = await server.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id });
 
   clock.set(before(oldStart, 24 * HOUR));
@@ -249,7 +235,7 @@ test("a batch limit does not starve later bookings: repeated small batches remin
   const ids = await confirmedBookings(server, starts);
 
   clock.set(before(starts[4]!, 24 * HOUR));
-  for (let i = 0; i < 6; i++) await server.services.reminders.sendDueReminders(2);
+  for (let i = 0; i < 6; i++) await server.services.reminder.sendDueReminders(2);
 
   for (const [i, id] of ids.entries()) expect(await remindersOf(db, id)).toEqual([at(starts[i]!, 1440)]);
 });
@@ -287,7 +273,7 @@ test("two servers on one PostgreSQL database sending at once emit each reminder 
     const start = new Date(T0.getTime() + 48 * HOUR);
     const ids = await confirmedBookings(a.server, fiveMinuteStarts(start, 12), 5);
     const last = new Date(start.getTime() + 55 * MINUTE);
-    const race = () => Promise.all([a, b, a, b, a, b].map((s) => s.server.services.reminders.sendDueReminders()));
+    const race = () => Promise.all([a, b, a, b, a, b].map((s) => s.server.services.reminder.sendDueReminders()));
 
     clock.set(before(last, 24 * HOUR));
     expect((await race()).reduce((x, y) => x + y, 0)).toBe(12);
@@ -308,7 +294,7 @@ test("two servers with real workers running on one PostgreSQL database emit each
     clock.set(before(last, HOUR));
     await waitFor("the 1 h reminders", async () => Object.keys(await reminderCounts(a.db, ids)).length === 12);
     // Let both workers go round a few more times before counting.
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
 
     expect(await reminderCounts(a.db, ids)).toEqual(eachOnce(ids, [1440, 60]));
   }), 120_000);

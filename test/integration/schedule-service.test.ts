@@ -1,14 +1,13 @@
-import { randomUUID } from "node:crypto";
 import { asc, eq } from "drizzle-orm";
 import { DateTime } from "luxon";
 import type { Db } from "../../src/db/client";
 import { slots as slotsTable, type SlotRow } from "../../src/db/schema";
 import { ManualClock } from "../../src/domain/clock";
-import type { Viewer } from "../../src/services";
 import type { SetScheduleInput } from "../../src/services/schedule.service";
 import { createPostgresDatabase, requireService } from "../support/backends";
 import { startTestServer, type TestServer } from "../support/test-server";
-import { bookingRow, rejection } from "./service-world";
+import { bookSlot, createProvider, registerUser } from "../support/service-factories";
+import { bookingRow, rejection } from "../support/service-world";
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -28,15 +27,11 @@ async function boot(opts: { clock?: ManualClock; databaseUrl?: string } = {}) {
   return { server, clock, db: server.database.db, s: server.services };
 }
 
-async function viewer(server: TestServer, role: "CUSTOMER" | "PROVIDER"): Promise<Viewer> {
-  const { user } = await server.services.auth.register({ email: `${role.toLowerCase()}-${randomUUID()}@example.test`, password: "correct-horse-battery-staple", name: role, role });
-  return { userId: user.id, role: user.role };
-}
-
+/** A provider whose owner sets its weekly schedule through `set`. */
 async function provider(server: TestServer, timeZone = BERLIN, requiresConfirmation = true) {
-  const owner = await viewer(server, "PROVIDER");
-  const p = await server.services.providers.createProvider(owner, { name: `Clinic ${randomUUID().slice(0, 8)}`, timeZone, requiresConfirmation });
-  const set = (input: Omit<SetScheduleInput, "providerId">) => server.services.schedules.setSchedule(owner, { providerId: p.id, ...input });
+  const owner = await registerUser(server, "PROVIDER");
+  const p = await createProvider(server, owner, { timeZone, requiresConfirmation });
+  const set = (input: Omit<SetScheduleInput, "providerId">) => server.services.schedule.setSchedule(owner, { providerId: p.id, ...input });
   return { owner, providerId: p.id, set };
 }
 
@@ -118,15 +113,15 @@ async function scheduleInUse(server: TestServer, db: Db) {
   await p.set({ slotMinutes: 60, horizonDays: 14, weekly: WEEKDAYS_9_TO_5 });
   const tuesday = (hour: number) => `2031-03-25T${String(hour - 1).padStart(2, "0")}:00:00.000Z`;
   const slotAt = async (iso: string) => (await slotsOf(db, p.providerId)).find((r) => r.startsAt.toISOString() === iso)!;
-  const customer = await viewer(server, "CUSTOMER");
-  const held = (await s.bookingCreate.createBooking(customer, { slotId: (await slotAt(tuesday(9))).id })).booking;
-  const booked = (await s.bookingCreate.createBooking(customer, { slotId: (await slotAt(tuesday(10))).id })).booking;
+  const customer = await registerUser(server, "CUSTOMER");
+  const held = await bookSlot(server, customer, (await slotAt(tuesday(9))).id);
+  const booked = await bookSlot(server, customer, (await slotAt(tuesday(10))).id);
   await s.bookingTransition.acceptBooking(p.owner, booked.id);
   await s.slotBlock.blockSlot(p.owner, (await slotAt(tuesday(11))).id);
-  const cancelled = (await s.bookingCreate.createBooking(customer, { slotId: (await slotAt(tuesday(12))).id })).booking;
+  const cancelled = await bookSlot(server, customer, (await slotAt(tuesday(12))).id);
   await s.bookingTransition.cancelBooking(customer, cancelled.id, "changed my mind");
   // One-off window on Saturday 10:00-11:00 local, outside the weekly schedule.
-  const [manual] = await s.providers.addAvailability(p.owner, {
+  const [manual] = await s.provider.addAvailability(p.owner, {
     providerId: p.providerId,
     startsAt: new Date("2031-03-29T09:00:00.000Z"),
     endsAt: new Date("2031-03-29T10:00:00.000Z"),
@@ -190,8 +185,8 @@ test("a schedule slot kept only because it was booked or blocked is withdrawn, n
   await p.set({ slotMinutes: 60, horizonDays: 14, weekly: WEEKDAYS_9_TO_5 });
   const tuesday = (hour: number) => `2031-03-25T${String(hour - 1).padStart(2, "0")}:00:00.000Z`;
   const slotAt = async (iso: string) => (await slotsOf(db, p.providerId)).find((r) => r.startsAt.toISOString() === iso)!;
-  const customer = await viewer(server, "CUSTOMER");
-  const book = async (hour: number) => (await s.bookingCreate.createBooking(customer, { slotId: (await slotAt(tuesday(hour))).id })).booking;
+  const customer = await registerUser(server, "CUSTOMER");
+  const book = async (hour: number) => bookSlot(server, customer, (await slotAt(tuesday(hour))).id);
   const toCancel = await book(9);
   await s.bookingTransition.acceptBooking(p.owner, toCancel.id);
   const toReject = await book(10);
@@ -204,7 +199,7 @@ test("a schedule slot kept only because it was booked or blocked is withdrawn, n
 
   // The new schedule starts every slot at half past: none of the five times is offered any more.
   await p.set(SHIFTED);
-  const target = (await s.providers.availableSlots(p.providerId, new Date("2031-03-26T00:00:00.000Z"), new Date("2031-03-27T00:00:00.000Z")))[0]!;
+  const target = (await s.provider.availableSlots(p.providerId, new Date("2031-03-26T00:00:00.000Z"), new Date("2031-03-27T00:00:00.000Z")))[0]!;
   expect(target.startsAt.toISOString()).toBe("2031-03-26T08:30:00.000Z");
 
   await s.bookingTransition.cancelBooking(customer, toCancel.id, "cannot come");
@@ -219,7 +214,7 @@ test("a schedule slot kept only because it was booked or blocked is withdrawn, n
   expect(kept.slice(0, 4).map((k) => [after.get(k.id)!.status, after.get(k.id)!.withdrawn])).toEqual(Array.from({ length: 4 }, () => ["BLOCKED", true]));
   expect(after.get(blocked.id)).toMatchObject({ status: "BLOCKED", withdrawn: false, withdrawOnRelease: true });
   expect(after.get(target.id)).toMatchObject({ status: "AVAILABLE", withdrawn: false });
-  const tuesdayOffer = await s.providers.availableSlots(p.providerId, new Date("2031-03-25T00:00:00.000Z"), new Date("2031-03-26T00:00:00.000Z"));
+  const tuesdayOffer = await s.provider.availableSlots(p.providerId, new Date("2031-03-25T00:00:00.000Z"), new Date("2031-03-26T00:00:00.000Z"));
   expect(tuesdayOffer.filter((r) => keptHours.map(tuesday).includes(r.startsAt.toISOString()))).toEqual([]);
   expect(await rejection(() => s.bookingCreate.createBooking(customer, { slotId: kept[0]!.id }))).toMatchObject({ reason: "SLOT_UNAVAILABLE" });
   expectNoOverlaps([...after.values()].filter((r) => !r.withdrawn));
@@ -237,7 +232,7 @@ test("a kept booked slot that the schedule offers again before its booking ends 
   const rules = { slotMinutes: 60, horizonDays: 14, weekly: WEEKDAYS_9_TO_5 };
   await p.set(rules);
   const slot = (await slotsOf(db, p.providerId)).find((r) => r.startsAt.toISOString() === "2031-03-25T08:00:00.000Z")!;
-  const customer = await viewer(server, "CUSTOMER");
+  const customer = await registerUser(server, "CUSTOMER");
   const { booking } = await s.bookingCreate.createBooking(customer, { slotId: slot.id });
   await p.set(SHIFTED);
   await p.set(rules);
@@ -266,8 +261,8 @@ test("availableSlots honours minimumNoticeMinutes and horizonDays; booking insid
   const { server, clock, db, s } = await boot();
   const p = await provider(server);
   await p.set({ slotMinutes: 60, minimumNoticeMinutes: 150, horizonDays: 7, weekly: WEEKDAYS_9_TO_5 });
-  const customer = await viewer(server, "CUSTOMER");
-  const list = async () => (await s.providers.availableSlots(p.providerId, clock.now(), new Date(clock.now().getTime() + 30 * DAY))).map((r) => r.startsAt.toISOString());
+  const customer = await registerUser(server, "CUSTOMER");
+  const list = async () => (await s.provider.availableSlots(p.providerId, clock.now(), new Date(clock.now().getTime() + 30 * DAY))).map((r) => r.startsAt.toISOString());
 
   // now 06:00Z + 150 min = 08:30Z: Monday's 08:00Z slot exists but is too soon.
   const listed = await list();
@@ -289,7 +284,7 @@ test("availableSlots honours minimumNoticeMinutes and horizonDays; booking insid
 
   // Two days on, with the horizon extended, the offer reaches two days further.
   clock.set(new Date(T0.getTime() + 2 * DAY));
-  await s.schedules.extendHorizons();
+  await s.schedule.extendHorizons();
   const later = await list();
   expect(later[0]).toBe("2031-03-26T09:00:00.000Z");
   expect(later.at(-1)).toBe("2031-04-01T14:00:00.000Z");
@@ -308,12 +303,12 @@ test("extendHorizons with the clock moved 3 days adds the missing days exactly o
   const { server, clock, db, s } = await boot();
   const p = await provider(server);
   await p.set({ slotMinutes: 60, horizonDays: 14, weekly: WEEKDAYS_9_TO_5 });
-  expect(await s.schedules.extendHorizons()).toBe(0);
+  expect(await s.schedule.extendHorizons()).toBe(0);
 
   clock.advance(3 * DAY);
-  const added = await Promise.all([s.schedules.extendHorizons(), s.schedules.extendHorizons()]);
+  const added = await Promise.all([s.schedule.extendHorizons(), s.schedule.extendHorizons()]);
   expect(added[0]! + added[1]!).toBe(3 * 8);
-  expect(await s.schedules.extendHorizons()).toBe(0);
+  expect(await s.schedule.extendHorizons()).toBe(0);
   await expectHorizonExtendedOnce(db, p.providerId);
 });
 
@@ -328,7 +323,7 @@ test("extendHorizons run by two servers at once on one PostgreSQL database adds 
     await p.set({ slotMinutes: 60, horizonDays: 14, weekly: WEEKDAYS_9_TO_5 });
 
     clock.advance(3 * DAY);
-    const added = await Promise.all([a, b, a, b].map((x) => x.s.schedules.extendHorizons()));
+    const added = await Promise.all([a, b, a, b].map((x) => x.s.schedule.extendHorizons()));
     expect(added.reduce((x, y) => x + y, 0)).toBe(3 * 8);
     await expectHorizonExtendedOnce(a.db, p.providerId);
   } finally {
@@ -344,9 +339,9 @@ test("addAvailability still adds one-off windows alongside a schedule; one overl
   const count = (await slotsOf(db, p.providerId)).length;
 
   // Saturday 10:00-12:00 Berlin: outside the weekly windows.
-  const extra = await s.providers.addAvailability(p.owner, { providerId: p.providerId, startsAt: new Date("2031-03-29T09:00:00.000Z"), endsAt: new Date("2031-03-29T11:00:00.000Z"), slotMinutes: 60 });
+  const extra = await s.provider.addAvailability(p.owner, { providerId: p.providerId, startsAt: new Date("2031-03-29T09:00:00.000Z"), endsAt: new Date("2031-03-29T11:00:00.000Z"), slotMinutes: 60 });
   expect(extra.map((r) => [r.source, r.status])).toEqual([["MANUAL", "AVAILABLE"], ["MANUAL", "AVAILABLE"]]);
-  const listed = await s.providers.availableSlots(p.providerId, new Date("2031-03-28T00:00:00.000Z"), new Date("2031-03-31T12:00:00.000Z"));
+  const listed = await s.provider.availableSlots(p.providerId, new Date("2031-03-28T00:00:00.000Z"), new Date("2031-03-31T12:00:00.000Z"));
   expect(listed.map((r) => r.startsAt.toISOString())).toEqual([
     ...localSlots(BERLIN, "2031-03-28", "09:00", "17:00", 60).map((x) => x.startsAt.toISOString()),
     "2031-03-29T09:00:00.000Z",
@@ -356,7 +351,7 @@ test("addAvailability still adds one-off windows alongside a schedule; one overl
 
   // Tuesday 09:30-10:30 Berlin overlaps the generated 09:00 and 10:00 slots.
   const clash = await rejection(() =>
-    s.providers.addAvailability(p.owner, { providerId: p.providerId, startsAt: new Date("2031-03-25T08:30:00.000Z"), endsAt: new Date("2031-03-25T09:30:00.000Z"), slotMinutes: 60 }),
+    s.provider.addAvailability(p.owner, { providerId: p.providerId, startsAt: new Date("2031-03-25T08:30:00.000Z"), endsAt: new Date("2031-03-25T09:30:00.000Z"), slotMinutes: 60 }),
   );
   expect(clash).toMatchObject({ code: "CONFLICT", reason: "SLOT_OVERLAP" });
   expect(await slotsOf(db, p.providerId)).toHaveLength(count + 2);

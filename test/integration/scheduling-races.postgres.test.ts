@@ -15,6 +15,8 @@ import { createPostgresDatabase, requireService, type TestDatabase } from "../su
 import { createProvider, registerUser, type TestUser } from "../support/factories";
 import { execute, executeOk, type GqlResult } from "../support/graphql-client";
 import { startTestServer, type TestServer } from "../support/test-server";
+import { sleep } from "../support/wait";
+import { mapLimit } from "../support/map-limit";
 
 // PGlite runs one statement at a time and would hide every race below, so this file
 // always runs on real PostgreSQL, whatever mode the rest of the suite is in.
@@ -36,19 +38,6 @@ afterAll(async () => {
   await server?.close();
   await database?.drop();
 });
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 const registerCustomers = (n: number) => mapLimit(Array.from({ length: n }), 6, () => registerUser(server.url, "CUSTOMER"));
 
@@ -267,7 +256,7 @@ test("setSchedule bringing back a withdrawn slot whose time addAvailability take
       const [w] = await raw`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
       if ((w as { n: number }).n > 0) break;
       if (Date.now() > deadline) throw new Error("setSchedule never waited on the uncommitted slot");
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
     release();
     await manual;

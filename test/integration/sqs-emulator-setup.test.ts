@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import pino from "pino";
 import type { Logger } from "../../src/logger";
 import { startTestServer, type TestServer } from "../support/test-server";
-import { addSlots, book, createProvider, registerUser } from "../support/factories";
+import { addSlots, bookSlot, createProvider, registerUser } from "../support/factories";
 
 /**
  * What a new user meets with no SQS configured: the embedded emulator's printed queue URLs work
@@ -86,7 +86,7 @@ async function bookOnce(url: string): Promise<string> {
   const provider = await createProvider(url, owner, { requiresConfirmation: true });
   const [slot] = await addSlots(url, owner, provider.id, { count: 1 });
   const customer = await registerUser(url, "CUSTOMER");
-  return (await book(url, customer, slot!.id)).id;
+  return (await bookSlot(url, customer, slot!.id)).id;
 }
 
 const RELAY_ENV = { OUTBOX_RELAY: "on", OUTBOX_RELAY_POLL_MS: "100" };

@@ -5,8 +5,10 @@ import { systemClock } from "../../src/domain/clock";
 import { WebhookService } from "../../src/services/webhook.service";
 import { WebhookDeliveryWorker } from "../../src/workers/webhook-delivery.worker";
 import { createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
-import { WebhookReceiver, waitFor } from "../support/webhook-receiver";
-import { makeWorld, providerWithSlots, registerViewer } from "./service-world";
+import { WebhookReceiver } from "../support/webhook-receiver";
+import { makeWorld } from "../support/service-world";
+import { bookSlot, providerWithSlots, registerUser } from "../support/service-factories";
+import { waitFor } from "../support/wait";
 
 /**
  * Three delivery workers, each with its own connection pool, on real PostgreSQL (PGlite would
@@ -38,8 +40,8 @@ test("several workers keep per-booking order and lose nothing under failures", a
   await main.migrate();
   const w = makeWorld(main.db, new Date());
   const start = new Date(Math.ceil((Date.now() + 86_400_000) / 3_600_000) * 3_600_000);
-  const { owner, providerId, slots } = await providerWithSlots(w, { count: BOOKINGS, startsAt: start });
-  const customers = await Promise.all(Array.from({ length: BOOKINGS }, () => registerViewer(w, "CUSTOMER")));
+  const { owner, providerId, slots } = await providerWithSlots(w, { count: BOOKINGS, start: start });
+  const customers = await Promise.all(Array.from({ length: BOOKINGS }, () => registerUser(w, "CUSTOMER")));
 
   let n = 0;
   const receiver = await new WebhookReceiver(() => (n++ % 3 === 1 ? { status: 500 } : { status: 200 })).up();
@@ -51,13 +53,13 @@ test("several workers keep per-booking order and lose nothing under failures", a
     return b;
   };
   try {
-    await new WebhookService(main.db, w.clock, { requireHttps: false, allowLoopback: true, allowPrivateNetworks: false }).createEndpoint(owner, { url: receiver.url, providerId });
+    await new WebhookService({ db: main.db, clock: w.clock, policy: { requireHttps: false, allowLoopback: true, allowPrivateNetworks: false } }).createEndpoint(owner, { url: receiver.url, providerId });
     const config = { requireHttps: false, allowLoopback: true, allowPrivateNetworks: false, delivery: true, retryScheduleMs: Array(12).fill(20), timeoutMs: 2_000, disableAfterMs: 3_600_000, pollMs: 20 };
     const workers = await Promise.all([0, 1, 2].map(async () => new WebhookDeliveryWorker((await open()).db, systemClock, config, pino({ level: "silent" }))));
     // Half the bookings change before the workers start (their three events wait together), half while they run.
     const ids: string[] = [];
     const history = async (from: number, to: number) => {
-      for (let i = from; i < to; i++) ids.push((await w.services.bookingCreate.createBooking(customers[i]!, { slotId: slots[i]!.id })).booking.id);
+      for (let i = from; i < to; i++) ids.push((await bookSlot(w, customers[i]!, slots[i]!.id)).id);
       for (let i = from; i < to; i++) await w.services.bookingTransition.acceptBooking(owner, ids[i]!);
       for (let i = from; i < to; i++) await w.services.bookingTransition.cancelBooking(customers[i]!, ids[i]!);
     };
@@ -69,7 +71,7 @@ test("several workers keep per-booking order and lose nothing under failures", a
       await waitFor("every delivery settled", async () => {
         const rows = await main.db.select({ status: webhookDeliveries.status }).from(webhookDeliveries);
         return rows.length === BOOKINGS * 3 && rows.every((r) => r.status === "SUCCEEDED");
-      }, 120_000);
+      }, { timeoutMs: 120_000 });
       for (const id of ids) {
         expect(accepted.filter((a) => a.bookingId === id).map((a) => a.eventType)).toEqual(["BOOKING_CREATED", "BOOKING_CONFIRMED", "BOOKING_CANCELLED"]);
       }

@@ -1,13 +1,14 @@
 import { eq, inArray } from "drizzle-orm";
 import pino from "pino";
-import { hasPendingWebhookDeliveries, outboxWebhooksSettled } from "../../src/db/repositories/webhook-deliveries.repository";
+import { hasPendingWebhookDeliveries, outboxWebhooksSettled } from "../../src/db/repositories/webhook-delivery.repository";
 import { outbox, users, webhookDeliveries, webhookEndpoints } from "../../src/db/schema";
 import { MAX_WEBHOOK_ENDPOINTS_PER_OWNER } from "../../src/domain/webhooks";
 import { openWebhookSecret } from "../../src/domain/webhook-secret";
 import { DEVELOPMENT_WEBHOOK_POLICY, WebhookService, type WebhookPolicy } from "../../src/services/webhook.service";
 import { WebhookDeliveryWorker } from "../../src/workers/webhook-delivery.worker";
 import { WebhookReceiver, verifies } from "../support/webhook-receiver";
-import { BACKENDS, makeWorld, providerWithSlots, registerViewer, rejection, useBackend } from "./service-world";
+import { BACKENDS, makeWorld, rejection, useBackend } from "../support/service-world";
+import { providerWithSlots, registerUser } from "../support/service-factories";
 
 /**
  * The webhook service and worker over both databases, below HTTP: the production URL policy
@@ -33,11 +34,11 @@ describe.each(BACKENDS)("webhook service on $name", (backend) => {
 
   it("a provider's owner may create at most MAX_WEBHOOK_ENDPOINTS_PER_OWNER endpoints (the bound webhookEndpoints is costed by); the next is CONFLICT and writes nothing", async (db) => {
     const w = makeWorld(db);
-    const owner = await registerViewer(w, "PROVIDER");
-    const promoted = await registerViewer(w, "PROVIDER");
+    const owner = await registerUser(w, "PROVIDER");
+    const promoted = await registerUser(w, "PROVIDER");
     await db.update(users).set({ role: "ADMIN" }).where(eq(users.id, promoted.userId));
     const admin = { ...promoted, role: "ADMIN" as const };
-    const service = new WebhookService(db, w.clock, DEVELOPMENT_WEBHOOK_POLICY);
+    const service = new WebhookService({ db, clock: w.clock, policy: DEVELOPMENT_WEBHOOK_POLICY });
     for (let i = 0; i < MAX_WEBHOOK_ENDPOINTS_PER_OWNER; i++) await service.createEndpoint(owner, { url: `http://127.0.0.1:9/hooks/${i}` });
     const err = await rejection(() => service.createEndpoint(owner, { url: "http://127.0.0.1:9/hooks/one-more" }));
     expect({ code: err.code, reason: err.reason }).toEqual({ code: "CONFLICT", reason: "WEBHOOK_ENDPOINT_LIMIT" });
@@ -51,8 +52,8 @@ describe.each(BACKENDS)("webhook service on $name", (backend) => {
 
   it("production refuses http, loopback, private, link-local and metadata receivers with BAD_USER_INPUT, writing nothing", async (db) => {
     const w = makeWorld(db);
-    const owner = await registerViewer(w, "PROVIDER");
-    const service = new WebhookService(db, w.clock, PRODUCTION);
+    const owner = await registerUser(w, "PROVIDER");
+    const service = new WebhookService({ db, clock: w.clock, policy: PRODUCTION });
     const before = await db.$count(webhookEndpoints);
     const refused = [
       "not a url",
@@ -86,16 +87,16 @@ describe.each(BACKENDS)("webhook service on $name", (backend) => {
 
   it("WEBHOOK_ALLOW_PRIVATE_NETWORKS=true lets private receivers in", async (db) => {
     const w = makeWorld(db);
-    const owner = await registerViewer(w, "PROVIDER");
-    const service = new WebhookService(db, w.clock, { ...PRODUCTION, allowPrivateNetworks: true, allowLoopback: true });
+    const owner = await registerUser(w, "PROVIDER");
+    const service = new WebhookService({ db, clock: w.clock, policy: { ...PRODUCTION, allowPrivateNetworks: true, allowLoopback: true } });
     const { endpoint } = await service.createEndpoint(owner, { url: "https://10.1.2.3/hook" });
     expect(endpoint.url).toBe("https://10.1.2.3/hook");
   });
 
   it("stores the secret sealed (AES-256-GCM under WEBHOOK_SECRET_KEY), never as shown", async (db) => {
     const w = makeWorld(db);
-    const owner = await registerViewer(w, "PROVIDER");
-    const service = new WebhookService(db, w.clock, PRODUCTION);
+    const owner = await registerUser(w, "PROVIDER");
+    const service = new WebhookService({ db, clock: w.clock, policy: PRODUCTION });
     const { endpoint, secret } = await service.createEndpoint(owner, { url: "https://93.184.215.14/hook" });
     const [row] = await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, endpoint.id));
     expect(row!.secret).toMatch(/^enc:v1:/);
@@ -107,11 +108,11 @@ describe.each(BACKENDS)("webhook service on $name", (backend) => {
 
   it("an outbox event stays unsettled for pruning until its deliveries are done; two workers keep one booking's order", async (db) => {
     const w = makeWorld(db, new Date());
-    const { owner, providerId, slots } = await providerWithSlots(w, { startsAt: new Date(Math.ceil((Date.now() + 86_400_000) / 3_600_000) * 3_600_000) });
-    const customer = await registerViewer(w, "CUSTOMER");
+    const { owner, providerId, slots } = await providerWithSlots(w, { start: new Date(Math.ceil((Date.now() + 86_400_000) / 3_600_000) * 3_600_000) });
+    const customer = await registerUser(w, "CUSTOMER");
     const receiver = await new WebhookReceiver((_r, i) => (i === 0 ? { status: 500 } : { status: 200 })).up();
     try {
-      const service = new WebhookService(db, w.clock, { ...PRODUCTION, requireHttps: false, allowLoopback: true });
+      const service = new WebhookService({ db, clock: w.clock, policy: { ...PRODUCTION, requireHttps: false, allowLoopback: true } });
       const { secret } = await service.createEndpoint(owner, { url: receiver.url, providerId });
       const { booking } = await w.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id });
       await w.services.bookingTransition.acceptBooking(owner, booking.id);
@@ -145,12 +146,12 @@ describe.each(BACKENDS)("webhook service on $name", (backend) => {
 
   it("checks the address again at delivery time: a name that now resolves to a refused address gets no request", async (db) => {
     const w = makeWorld(db, new Date());
-    const { owner, providerId, slots } = await providerWithSlots(w, { startsAt: new Date(Math.ceil((Date.now() + 86_400_000) / 3_600_000) * 3_600_000) });
-    const customer = await registerViewer(w, "CUSTOMER");
+    const { owner, providerId, slots } = await providerWithSlots(w, { start: new Date(Math.ceil((Date.now() + 86_400_000) / 3_600_000) * 3_600_000) });
+    const customer = await registerUser(w, "CUSTOMER");
     const receiver = await new WebhookReceiver().up();
     try {
       // Saved while loopback was allowed (as if the name resolved to a public address then) ...
-      const service = new WebhookService(db, w.clock, { ...PRODUCTION, requireHttps: false, allowLoopback: true });
+      const service = new WebhookService({ db, clock: w.clock, policy: { ...PRODUCTION, requireHttps: false, allowLoopback: true } });
       const { endpoint } = await service.createEndpoint(owner, { url: `http://localhost:${receiver.port}/hooks`, providerId });
       await w.services.bookingCreate.createBooking(customer, { slotId: slots[0]!.id });
       // ... and delivered by a worker whose policy refuses it: the lookup hook stops the connection.

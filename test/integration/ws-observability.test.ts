@@ -11,6 +11,7 @@ import { currentRequestId } from "../../src/observability/request-context";
 import { withWsObservability } from "../../src/observability/ws-metrics";
 import { sampleValue } from "../unit/prometheus-text";
 import { subscribe, type LiveSubscription } from "../support/graphql-client";
+import { sleep } from "../support/wait";
 
 // A real graphql-ws server (graphql-ws 6 over `ws`) wrapped by withWsObservability, on a small
 // schema whose resolvers report the request id they run under, driven by real clients.
@@ -25,7 +26,7 @@ const ticks: GraphQLFieldConfig<unknown, Ctx> = {
   type: seenType,
   subscribe: async function* () {
     for (;;) {
-      await new Promise((r) => setTimeout(r, 10));
+      await sleep(10);
       yield {};
     }
   },
@@ -89,7 +90,7 @@ async function gaugesBecome(want: { connections: number; subscriptions: number }
   for (;;) {
     const now = await gauges();
     if ((now.connections === want.connections && now.subscriptions === want.subscriptions) || Date.now() > deadline) return now;
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
 }
 

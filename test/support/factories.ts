@@ -8,6 +8,12 @@ import {
 } from "../generated/graphql";
 import { executeOk } from "./graphql-client";
 
+/**
+ * Test data made over GraphQL, with the same names and argument shapes as the service-level
+ * factories in `./service-factories.ts` (`registerUser`, `createProvider`, `addSlots`,
+ * `providerWithSlots`, `bookSlot`); the first argument here is the server's URL.
+ */
+
 /** A registered account and its access token. */
 export interface TestUser {
   id: string;
@@ -41,16 +47,16 @@ export async function createProvider(
   return data.createProvider;
 }
 
-/** Start of the next whole hour at least `hoursAhead` hours from now (UTC). */
-export function futureHour(hoursAhead = 24): Date {
-  const d = new Date(Date.now() + hoursAhead * 3_600_000);
+/** Start of the (UTC) hour that `hoursAhead` hours after `from` (default: now) falls in. */
+export function futureHour(hoursAhead = 24, from: Date = new Date()): Date {
+  const d = new Date(from.getTime() + hoursAhead * 3_600_000);
   d.setUTCMinutes(0, 0, 0);
   return d;
 }
 
 /**
- * Adds `count` back-to-back slots of `slotMinutes` starting at `start` (default: a whole
- * hour ~24 h ahead). Returns the slots in start order.
+ * Adds `count` (default 2) back-to-back slots of `slotMinutes` (default 30) starting at `start`
+ * (default: the whole hour a day from now). Returns the slots in start order.
  */
 export async function addSlots(
   url: string,
@@ -58,7 +64,7 @@ export async function addSlots(
   providerId: string,
   opts: { count?: number; slotMinutes?: number; start?: Date } = {},
 ): Promise<{ id: string; startsAt: string; endsAt: string; status: string }[]> {
-  const count = opts.count ?? 4;
+  const count = opts.count ?? 2;
   const slotMinutes = opts.slotMinutes ?? 30;
   const start = opts.start ?? futureHour();
   const end = new Date(start.getTime() + count * slotMinutes * 60_000);
@@ -71,7 +77,21 @@ export async function addSlots(
   return data.addAvailability;
 }
 
-/** Books `slotId` as `customer`; fails the test on error. */
-export async function book(url: string, customer: TestUser, slotId: string, idempotencyKey?: string) {
-  return (await executeOk(url, CreateBookingDocument, { input: { slotId, idempotencyKey } }, customer.token)).createBooking;
+/**
+ * A provider (requiring confirmation unless told otherwise) owned by a new PROVIDER user, with
+ * {@link addSlots}' slots; `providerId` is `provider.id`.
+ */
+export async function providerWithSlots(
+  url: string,
+  opts: { requiresConfirmation?: boolean; timeZone?: string; count?: number; slotMinutes?: number; start?: Date } = {},
+): Promise<{ owner: TestUser; provider: Awaited<ReturnType<typeof createProvider>>; providerId: string; slots: Awaited<ReturnType<typeof addSlots>> }> {
+  const owner = await registerUser(url, "PROVIDER");
+  const provider = await createProvider(url, owner, { timeZone: opts.timeZone, requiresConfirmation: opts.requiresConfirmation ?? true });
+  const slots = await addSlots(url, owner, provider.id, opts);
+  return { owner, provider, providerId: provider.id, slots };
+}
+
+/** Books `slotId` as `customer` and returns the booking; fails the test on error. */
+export async function bookSlot(url: string, customer: TestUser, slotId: string, opts: { idempotencyKey?: string } = {}) {
+  return (await executeOk(url, CreateBookingDocument, { input: { slotId, idempotencyKey: opts.idempotencyKey } }, customer.token)).createBooking;
 }

@@ -114,8 +114,3 @@ export function subscribe<TData, TVars>(
       }),
   };
 }
-
-/** Gives a just-started subscription time to reach the server's pub/sub. */
-export function settle(ms = 150): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import Redis from "ioredis";
+import { sleep } from "./wait";
 
 /** A private `redis-server` for tests that must stop, freeze or kill Redis (never the shared one). */
 export interface ScratchRedis {
@@ -48,7 +49,7 @@ export async function startScratchRedis(): Promise<ScratchRedis> {
         child.kill("SIGKILL");
         throw new Error(`scratch redis-server on port ${port} did not start: ${String(err)}`);
       }
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     } finally {
       probe.disconnect();
     }

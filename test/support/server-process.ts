@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { MODE_REDIS_URL } from "./backends";
+import { waitFor } from "./wait";
 
 /**
  * Slotwise as its own OS process (`node dist/src/main.js`, as `npm start` runs it), for tests
@@ -29,17 +30,6 @@ export interface ServerProcess {
 
 export function assertBuilt(): void {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Polls `check` every 50 ms until it is true; throws after `timeoutMs`. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await sleep(50);
-  }
 }
 
 /**
@@ -72,7 +62,7 @@ export async function startMain(env: Record<string, string>, opts: { waitForList
   const proc: ServerProcess = { child, lines, stderr: () => stderr, exited, url: "", base: "" };
   if (opts.waitForListening === false) return proc;
   const listening = () => lines.find((l) => String(l.msg).includes("Slotwise listening on"));
-  await waitFor("the server to listen", () => listening() !== undefined || child.exitCode !== null, 90_000);
+  await waitFor("the server to listen", () => listening() !== undefined || child.exitCode !== null, { timeoutMs: 90_000 });
   const line = listening();
   if (!line) throw new Error(`slotwise exited with ${child.exitCode} before listening: ${stderr}`);
   const url = String(line.url);

@@ -1,5 +1,5 @@
 import { loadConfig, type Config } from "../../src/config";
-import type { Clock } from "../../src/domain/clock";
+import { systemClock, type Clock } from "../../src/domain/clock";
 import type { Logger } from "../../src/logger";
 import { startServer, type RunningServer } from "../../src/server";
 import { MODE_DATABASE_URL, MODE_REDIS_URL, createPostgresDatabase, type TestDatabase } from "./backends";
@@ -20,6 +20,8 @@ export interface TestServerOptions {
 
 export interface TestServer extends RunningServer {
   config: Config;
+  /** The clock the server runs on (the one passed in, or the system clock). */
+  clock: Clock;
   /** Stops the server and drops the database it created, if any. */
   close(): Promise<void>;
 }
@@ -64,6 +66,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   return {
     ...server,
     config,
+    clock: opts.clock ?? systemClock,
     close: async () => {
       await server.stop();
       await created?.drop();

@@ -4,6 +4,7 @@ import path from "node:path";
 import { closedLoop } from "../../scripts/bench/load";
 import { summariseProfile } from "../../scripts/bench/profile-summary";
 import { distribution, percentile } from "../../scripts/bench/stats";
+import { sleep } from "../support/wait";
 
 /** A V8 .cpuprofile with the given self times (µs) per frame, all under one root. */
 function writeProfile(frames: { functionName: string; url: string; us: number }[]): string {
@@ -52,7 +53,7 @@ describe("bench tools", () => {
       async (item) => {
         inFlight++;
         maxInFlight = Math.max(maxInFlight, inFlight);
-        await new Promise((r) => setTimeout(r, 1));
+        await sleep(1);
         inFlight--;
         seen.push(item);
         if (item % 10 === 0) throw new Error("a failed call");

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import fc from "fast-check";
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decodeCursor, encodeCursor, parsePageSize, toPage } from "../../src/db/cursor";
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, encodeCursor, toPage } from "../../src/db/cursor";
+import { decodeCursor, parsePageSize } from "../../src/services/page-input";
 import { BadInputError } from "../../src/domain/errors";
 import { isId, parseId } from "../../src/domain/ids";
 

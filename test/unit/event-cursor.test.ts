@@ -1,4 +1,5 @@
-import { decodeEventCursor, encodeEventCursor } from "../../src/db/event-cursor";
+import { encodeEventCursor } from "../../src/db/event-cursor";
+import { decodeEventCursor } from "../../src/services/page-input";
 
 const b64 = (text: string) => Buffer.from(text).toString("base64url");
 

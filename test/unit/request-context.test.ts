@@ -12,13 +12,14 @@ import {
   resolveRequestId,
   runWithRequestContext,
 } from "../../src/observability/request-context";
+import { sleep } from "../support/wait";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-function envelope() {
+function envelope(requestId?: string) {
   const booking = { id: randomUUID(), providerId: randomUUID(), slotId: randomUUID(), customerId: randomUUID(), status: "PENDING" as const };
   const slot = { startsAt: new Date("2030-01-01T09:00:00Z"), endsAt: new Date("2030-01-01T09:30:00Z") };
-  return buildEnvelope("BOOKING_CREATED", { booking, slot }, { at: new Date(), previousStatus: null, actorId: booking.customerId });
+  return buildEnvelope("BOOKING_CREATED", { booking, slot }, { at: new Date(), previousStatus: null, actorId: booking.customerId, requestId });
 }
 
 describe("request context", () => {
@@ -36,7 +37,7 @@ describe("request context", () => {
   test("concurrent requests each see their own id", async () => {
     const one = (id: string, delay: number) =>
       runWithRequestContext({ requestId: id }, async () => {
-        await new Promise((r) => setTimeout(r, delay));
+        await sleep(delay);
         return currentRequestId();
       });
     expect(await Promise.all([one("a", 20), one("b", 1), one("c", 10)])).toEqual(["a", "b", "c"]);
@@ -56,7 +57,7 @@ describe("request context", () => {
   test("a bound subscription stream resolves each event inside the operation's context", async () => {
     async function* events() {
       for (let i = 0; i < 3; i++) {
-        await new Promise((r) => setTimeout(r, 1));
+        await sleep(1);
         yield currentRequestId();
       }
     }
@@ -84,8 +85,8 @@ describe("request context", () => {
 });
 
 describe("request id in booking events", () => {
-  test("an event built inside a request carries its id and is valid against the strict envelope schema", () => {
-    const e = runWithRequestContext({ requestId: "req-abc-123" }, envelope);
+  test("an event built for a request carries its id and is valid against the strict envelope schema", () => {
+    const e = envelope("req-abc-123");
     expect(e.requestId).toBe("req-abc-123");
     expect(bookingEventEnvelopeSchema.strict().safeParse(e).error).toBeUndefined();
   });
@@ -97,7 +98,7 @@ describe("request id in booking events", () => {
   });
 
   test("an id the envelope schema would reject is left out rather than poisoning the event", () => {
-    const e = runWithRequestContext({ requestId: "not valid!" }, envelope);
+    const e = envelope("not valid!");
     expect("requestId" in e).toBe(false);
     expect(bookingEventEnvelopeSchema.safeParse({ ...e, requestId: "not valid!" }).success).toBe(false);
   });
@@ -123,7 +124,7 @@ describe("requestIdMiddleware", () => {
     });
     app.use(express.json({ limit: "1mb" }));
     app.post("/echo", async (req, res) => {
-      await new Promise((r) => setTimeout(r, 1));
+      await sleep(1);
       res.json({ seen: currentRequestId(), locals: res.locals.requestId, body: req.body as unknown });
     });
     await new Promise<void>((resolve) => {
@@ -159,7 +160,7 @@ describe("requestIdMiddleware", () => {
     await fetch(`${base}/healthz`);
     await post({ "x-request-id": "req-access-1", authorization: "Bearer secret-token" });
     // pino-http writes on the response's "finish", which may come after the client has read it.
-    for (let i = 0; i < 100 && accessLines.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && accessLines.length === 0; i++) await sleep(20);
     const text = JSON.stringify(accessLines);
     expect(accessLines).toHaveLength(1);
     expect(accessLines[0]).toMatchObject({ requestId: "req-access-1", req: { method: "POST", url: "/echo" }, res: { statusCode: 200 }, msg: "request completed" });

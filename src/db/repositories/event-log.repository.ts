@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, isNotNull, lt, sql, type SQL } from "drizzle-orm
 import type { DbOrTx } from "../client";
 import type { EventLogPosition } from "../event-cursor";
 import { bookings, outbox } from "../schema";
-import { outboxWebhooksSettled } from "./webhook-deliveries.repository";
+import { outboxWebhooksSettled } from "./webhook-delivery.repository";
 
 /** Whose events to read: one booking's, or every booking's of one provider. */
 export type EventLogScope = { bookingId: string } | { providerId: string };

@@ -10,17 +10,18 @@ import { bookingEventEnvelopeSchema, type BookingEventEnvelope } from "../../src
 import { EMULATOR_CREDENTIALS, createSqsClient, ensureQueues, type QueueUrls } from "../../src/events/queue-setup";
 import { startSqsEmulator, type SqsEmulator } from "../../src/events/sqs-emulator";
 import { AcceptBookingDocument, CancelBookingDocument, LoginDocument, RejectBookingDocument } from "../generated/graphql";
-import { createPostgresDatabase, requireService, type TestDatabase } from "../support/backends";
-import { addSlots, book, createProvider, futureHour, registerUser, type TestUser } from "../support/factories";
-import { executeOk } from "../support/graphql-client";
-import { startTestServer, type TestServer } from "../support/test-server";
+import { createPostgresDatabase, requireService, type TestDatabase } from "./backends";
+import { bookSlot, futureHour, providerWithSlots, registerUser, type TestUser } from "./factories";
+import { executeOk } from "./graphql-client";
+import { mapLimit } from "./map-limit";
+import { REGION } from "./sqs";
+import { startTestServer, type TestServer } from "./test-server";
 
 /**
  * Shared harness of the outbox relay tests: an SQS emulator with per-test queues, a bounded
  * queue drain, the admin status query, and bookings made over GraphQL.
  */
 
-export const REGION = "us-east-1";
 export const silentLog = pino({ level: "silent" });
 export const ADMIN = { email: `admin-${randomUUID()}@example.test`, password: `admin-pw-${randomUUID()}` };
 export const ADMIN_ENV = { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password };
@@ -161,21 +162,6 @@ export async function outboxRows(db: Db, bookingIds?: readonly string[]): Promis
   return rows;
 }
 
-/** Polls `check` every `intervalMs` until it returns a truthy value; throws after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined | null | false>,
-  opts: { timeoutMs?: number; intervalMs?: number } = {},
-): Promise<T> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
-  for (;;) {
-    const last = await check();
-    if (last) return last;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 50));
-  }
-}
-
 export interface OutboxStatusView {
   pending: number;
   oldestPendingAt: string | null;
@@ -199,20 +185,6 @@ export async function outboxStatus(url: string, token: string): Promise<OutboxSt
   return (await executeOk(url, OutboxStatusDocument, {}, token)).outboxStatus;
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 export interface Market {
   customers: TestUser[];
   providers: { owner: TestUser; id: string; requiresConfirmation: boolean; slots: { id: string }[] }[];
@@ -225,10 +197,13 @@ export async function openMarket(
 ): Promise<Market> {
   const customers = await mapLimit(Array.from({ length: opts.customers }), 4, () => registerUser(url, "CUSTOMER"));
   const providers = await mapLimit(opts.providers, 4, async (p, i) => {
-    const owner = await registerUser(url, "PROVIDER");
-    const provider = await createProvider(url, owner, { requiresConfirmation: p.requiresConfirmation });
-    const slots = await addSlots(url, owner, provider.id, { count: opts.slotsEach, slotMinutes: 30, start: futureHour(24 + i) });
-    return { owner, id: provider.id, requiresConfirmation: p.requiresConfirmation, slots };
+    const { owner, providerId, slots } = await providerWithSlots(url, {
+      requiresConfirmation: p.requiresConfirmation,
+      count: opts.slotsEach,
+      slotMinutes: 30,
+      start: futureHour(24 + i),
+    });
+    return { owner, id: providerId, requiresConfirmation: p.requiresConfirmation, slots };
   });
   return { customers, providers };
 }
@@ -239,7 +214,7 @@ export type Fate = "keep" | "accept" | "reject" | "cancel" | "accept-cancel";
 export async function bookAndDrive(url: string, market: Market, providerIndex: number, slotIndex: number, fate: Fate): Promise<string> {
   const provider = market.providers[providerIndex]!;
   const customer = market.customers[(providerIndex * 31 + slotIndex) % market.customers.length]!;
-  const booking = await book(url, customer, provider.slots[slotIndex]!.id);
+  const booking = await bookSlot(url, customer, provider.slots[slotIndex]!.id);
   const owner = provider.owner.token;
   if (provider.requiresConfirmation && (fate === "accept" || fate === "accept-cancel")) await executeOk(url, AcceptBookingDocument, { id: booking.id }, owner);
   if (provider.requiresConfirmation && fate === "reject") await executeOk(url, RejectBookingDocument, { id: booking.id, reason: "fully booked" }, owner);

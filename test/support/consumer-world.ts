@@ -12,13 +12,13 @@ import type { Notification, Notifier } from "../../src/consumers/notifier";
 import { buildEnvelope, type BookingEventEnvelope } from "../../src/events/envelope";
 import { EMULATOR_CREDENTIALS, QUEUE_NAMES, ensureQueues, type QueueKey, type QueueSetupOptions, type QueueUrls } from "../../src/events/queue-setup";
 import { startSqsEmulator, type SqsEmulator } from "../../src/events/sqs-emulator";
+import { REGION } from "./sqs";
+import { waitFor } from "./wait";
 
 /**
  * Harness for the SQS consumer tests: the embedded emulator (fauxqs) on a free port, queues with
  * a unique name prefix per test, real consumers, and a recording notifier.
  */
-
-export const REGION = "us-east-1";
 
 /** Starts one emulator for the describe block and gives every test its own client. */
 export function useEmulator(): { emulator: () => SqsEmulator; sqs: () => SQSClient } {
@@ -106,21 +106,7 @@ export function waitUntilDrained(sqs: SQSClient, queueUrl: string, timeoutMs = 3
   return waitFor(`queue ${queueUrl} drained`, async () => {
     const c = await queueCounts(sqs, queueUrl);
     return c.visible === 0 && c.inFlight === 0;
-  }, timeoutMs);
-}
-
-/** Polls `check` until it holds; fails with `what` after `timeoutMs`. Bounded, and asserts nothing about time. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000, intervalMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await sleep(intervalMs);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+  }, { timeoutMs, intervalMs: 100 }).then(() => undefined);
 }
 
 /** A controllable promise. */

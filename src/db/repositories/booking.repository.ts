@@ -1,10 +1,18 @@
 import { and, asc, desc, eq, gt, inArray, lt, lte, or, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
 import { toPage, type KeysetPosition, type Page } from "../cursor";
+import { expectOutcomes } from "../pg-error";
 import { bookingReminders, bookingStatusChanges, bookings, providers, slots, type BookingRow, type BookingStatusChangeRow, type SlotRow } from "../schema";
 
-export type BookingStatus = BookingRow["status"];
+import type { BookingStatus } from "../../domain/enums";
+export type { BookingStatus };
 
+/**
+ * Inserts a booking.
+ * @returns the booking; `{ kind: "slot-taken" }` when the slot already has an active booking, or
+ *   `{ kind: "idempotency-key-taken" }` when the customer used the key before (inside a
+ *   transaction, either outcome leaves it aborted: end it)
+ */
 export async function insertBooking(
   db: DbOrTx,
   values: {
@@ -19,12 +27,15 @@ export async function insertBooking(
     createdAt: Date;
     updatedAt: Date;
   },
-): Promise<BookingRow> {
-  const [row] = await db
-    .insert(bookings)
-    .values({ ...values, requestedSlotId: values.requestedSlotId ?? values.slotId })
-    .returning();
-  return row!;
+): Promise<{ kind: "inserted"; booking: BookingRow } | { kind: "slot-taken" } | { kind: "idempotency-key-taken" }> {
+  const rows = await expectOutcomes(
+    db
+      .insert(bookings)
+      .values({ ...values, requestedSlotId: values.requestedSlotId ?? values.slotId })
+      .returning(),
+    ["slot-taken", "idempotency-key-taken"],
+  );
+  return "kind" in rows ? rows : { kind: "inserted", booking: rows[0]! };
 }
 
 /** Reads a booking; `forUpdate` locks the row until the transaction ends. */

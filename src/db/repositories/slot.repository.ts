@@ -1,20 +1,24 @@
 import { and, asc, eq, gt, gte, inArray, lt, notExists, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { DbOrTx } from "../client";
+import { expectOutcomes } from "../pg-error";
 import { bookings, providers, schedules, slots, type SlotRow } from "../schema";
 
-export type SlotStatus = SlotRow["status"];
+import type { SlotStatus } from "../../domain/enums";
+export type { SlotStatus };
 
 /**
- * Inserts slots in one statement. Throws on an overlap with an existing slot of the
- * provider (`slots_no_overlap` exclusion constraint), inserting none.
+ * Inserts slots in one statement, all or none.
+ * @returns the slots, or `{ kind: "slot-overlap" }` when one overlaps an existing slot of the
+ *   provider (inside a transaction, that outcome leaves it aborted: end it)
  */
 export async function insertSlots(
   db: DbOrTx,
   values: readonly { providerId: string; startsAt: Date; endsAt: Date; updatedAt: Date }[],
-): Promise<SlotRow[]> {
-  if (values.length === 0) return [];
-  return db.insert(slots).values([...values]).returning();
+): Promise<{ kind: "inserted"; slots: SlotRow[] } | { kind: "slot-overlap" }> {
+  if (values.length === 0) return { kind: "inserted", slots: [] };
+  const rows = await expectOutcomes(db.insert(slots).values([...values]).returning(), ["slot-overlap"]);
+  return "kind" in rows ? rows : { kind: "inserted", slots: rows };
 }
 
 export async function findSlotById(db: DbOrTx, id: string): Promise<SlotRow | undefined> {

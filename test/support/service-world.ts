@@ -1,14 +1,14 @@
-import { randomUUID } from "node:crypto";
 import { asc, eq } from "drizzle-orm";
 import pino from "pino";
 import { openDatabase, type Database, type Db } from "../../src/db/client";
 import { bookingStatusChanges, bookings, outbox, slots, type OutboxRow, type SlotRow } from "../../src/db/schema";
 import { ManualClock } from "../../src/domain/clock";
-import { LivePublisher } from "../../src/events/live-publisher";
+import { assembleServices } from "../../src/core";
+import type { LivePublisher } from "../../src/events/live-publisher";
 import { createInMemoryPubSub, type LivePubSub, type Topic, type TopicMap } from "../../src/events/pubsub";
-import { createServices, type Services, type Viewer } from "../../src/services";
+import type { Services, Viewer } from "../../src/services";
 import { TokenService } from "../../src/services/token.service";
-import { createPostgresDatabase, requireService } from "../support/backends";
+import { createPostgresDatabase, requireService } from "./backends";
 
 /**
  * Service-level harness: the real services over a real database (PGlite or PostgreSQL),
@@ -93,48 +93,16 @@ export interface World {
 export function makeWorld(db: Db, start = new Date("2031-03-10T08:00:00.000Z")): World {
   const clock = new ManualClock(start);
   const pubSub = createInMemoryPubSub();
-  const live = new LivePublisher(pubSub, pino({ level: "silent" }));
-  const services = createServices({
+  // The services as src/core.ts wires them, over a database shared by the file's worlds (no throttle, relay or workers).
+  const { live, services } = assembleServices({
     db,
     clock,
+    log: pino({ level: "silent" }),
     config: { bookingHoldMinutes: HOLD_MINUTES, refreshTokenTtlDays: 30, reminderOffsetsMinutes: [1440, 60] },
     tokens: new TokenService(SECRET, 900),
-    live,
     pubSub,
   });
   return { db, clock, pubSub, live, services };
-}
-
-export async function registerViewer(w: World, role: "CUSTOMER" | "PROVIDER"): Promise<Viewer> {
-  const { user } = await w.services.auth.register({
-    email: `${role.toLowerCase()}-${randomUUID()}@example.com`,
-    password: "correct-horse-battery-staple",
-    name: `${role} ${randomUUID().slice(0, 8)}`,
-    role,
-  });
-  return { userId: user.id, role: user.role };
-}
-
-/** A provider owned by a new PROVIDER user, with `count` back-to-back slots starting a day after the clock. */
-export async function providerWithSlots(
-  w: World,
-  opts: { requiresConfirmation?: boolean; count?: number; slotMinutes?: number; startsAt?: Date } = {},
-): Promise<{ owner: Viewer; providerId: string; slots: SlotRow[] }> {
-  const owner = await registerViewer(w, "PROVIDER");
-  const provider = await w.services.providers.createProvider(owner, {
-    name: `Clinic ${randomUUID().slice(0, 8)}`,
-    timeZone: "Europe/Berlin",
-    requiresConfirmation: opts.requiresConfirmation ?? true,
-  });
-  const slotMinutes = opts.slotMinutes ?? 30;
-  const startsAt = opts.startsAt ?? new Date(w.clock.now().getTime() + 24 * 60 * MINUTE);
-  const created = await w.services.providers.addAvailability(owner, {
-    providerId: provider.id,
-    startsAt,
-    endsAt: new Date(startsAt.getTime() + (opts.count ?? 2) * slotMinutes * MINUTE),
-    slotMinutes,
-  });
-  return { owner, providerId: provider.id, slots: created };
 }
 
 /** Whole-table row counts of everything a booking mutation writes. */
@@ -179,11 +147,6 @@ export async function rejection(fn: () => Promise<unknown>): Promise<{ code?: st
     return err as { code?: string; reason?: string; message: string };
   }
   throw new Error("expected the call to fail, it succeeded");
-}
-
-/** Lets in-process pub/sub deliveries (microtasks and immediates) run to completion. */
-export async function drain(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
 }
 
 /**

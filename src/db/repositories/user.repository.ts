@@ -1,16 +1,22 @@
 import { eq, inArray } from "drizzle-orm";
 import type { DbOrTx } from "../client";
+import { expectOutcomes } from "../pg-error";
 import { refreshTokens, users, type UserRow } from "../schema";
 
-export type Role = UserRow["role"];
+import type { Role } from "../../domain/enums";
+export type { Role };
 
-/** Inserts a user; `email` must already be normalised (lower-case, trimmed). Throws on a taken email (`users_email_key`). */
+/**
+ * Inserts a user; `email` must already be normalised (lower-case, trimmed).
+ * @returns the user, or `{ kind: "email-taken" }` when the email is registered (inside a
+ *   transaction, that outcome leaves it aborted: end it)
+ */
 export async function insertUser(
   db: DbOrTx,
   values: { email: string; name: string; role: Role; passwordHash: string; createdAt: Date },
-): Promise<UserRow> {
-  const [row] = await db.insert(users).values(values).returning();
-  return row!;
+): Promise<{ kind: "inserted"; user: UserRow } | { kind: "email-taken" }> {
+  const rows = await expectOutcomes(db.insert(users).values(values).returning(), ["email-taken"]);
+  return "kind" in rows ? rows : { kind: "inserted", user: rows[0]! };
 }
 
 /** A user by normalised email; `forUpdate` locks the row until the transaction ends. */
