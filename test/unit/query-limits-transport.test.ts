@@ -53,7 +53,7 @@ const input = { i: { name: "Clinic", timeZone: "Europe/Berlin" } };
 describe("Apollo plugin (HTTP)", () => {
   it("runs an operation within the limits", async () => {
     const r = await run(createProviders(2), input);
-    expect(r.calls).toEqual(["providers.createProvider", "providers.createProvider"]);
+    expect(r.calls).toEqual(["provider.createProvider", "provider.createProvider"]);
   });
 
   it.each([
